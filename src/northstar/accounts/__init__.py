@@ -1,0 +1,1 @@
+"""Accounts (customer organisations, with hierarchies) and their contacts."""

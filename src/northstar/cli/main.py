@@ -1,0 +1,285 @@
+"""The ``northstar`` command: thin wrappers over the domain services, with Rich output."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from northstar import __version__
+
+app = typer.Typer(
+    help="Northstar: open-source customer success. Data lives in NORTHSTAR_HOME (default ./northstar-data).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="The operational database's schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff users and their roles.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+console = Console()
+err = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@app.callback(invoke_without_command=True)
+def main(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        console.print(f"northstar {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def demo(
+    accounts: int = typer.Option(2000, help="How many customer accounts to make (up to 100,000+)."),
+    seed: int = typer.Option(42, help="Random seed: the same seed makes the same company."),
+    as_of: str = typer.Option(None, help="The demo's 'today' (YYYY-MM-DD); default today."),
+    events_per_month: float = typer.Option(40.0, help="Mean usage events per account per month."),
+    host: str = typer.Option("127.0.0.1", help="Address to serve on."),
+    port: int = typer.Option(8000, help="Port to serve on."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Build the data only; do not start the web app."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild even if the same demo is already there."),
+) -> None:
+    """Build the demo company and serve the web app.
+
+    Example: [bold]northstar demo --accounts 5000 --seed 7[/bold]  (then open http://127.0.0.1:8000)
+    """
+    from northstar.config import Settings
+    from northstar.demo.generator import DemoConfig
+    from northstar.demo.service import DataFolderInUse, build_demo
+
+    settings = Settings.from_env()
+    settings.ensure_home()
+    cfg = DemoConfig(accounts=accounts, seed=seed, events_per_account_month=events_per_month)
+    if as_of:
+        cfg.as_of = date.fromisoformat(as_of)
+    with _progress() as bar:
+        task = bar.add_task("demo company", total=100)
+        try:
+            summary, password = build_demo(
+                settings,
+                cfg,
+                rebuild,
+                lambda stage, frac: bar.update(task, completed=frac * 100, description=stage),
+            )
+        except DataFolderInUse as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        bar.update(task, completed=100, description="demo company")
+    if summary is None:
+        console.print(f"The demo company in {settings.home} is already built (use --rebuild to make it anew).")
+    else:
+        table = Table("records", "rows", title=f"Demo company in {settings.home}")
+        for name, n in summary.rows.items():
+            table.add_row(name, f"{n:,}")
+        console.print(table)
+    console.print(f"Sign in as [bold]admin@northstar.demo[/bold] with password [bold]{password}[/bold]")
+    if not no_serve:
+        _serve(host, port)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to serve on."),
+    port: int = typer.Option(8000, help="Port to serve on."),
+) -> None:
+    """Serve the web app on the data in NORTHSTAR_HOME.
+
+    Example: [bold]northstar serve --port 8080[/bold]
+    """
+    _serve(host, port)
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from northstar.store import open_settings
+    from northstar.web.app import create_app
+
+    settings = open_settings()
+    console.print(f"Northstar is on [bold]http://{host}:{port}[/bold] (Ctrl+C stops it)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+KIND_HELP = "accounts, contacts, users, subscriptions, invoices, tickets, touchpoints, feedback, assessments, events"
+
+
+@app.command("import")
+def import_(
+    kind: str = typer.Argument(..., help=KIND_HELP),
+    file: Path = typer.Argument(..., help="A .csv, .parquet or .jsonl file."),
+    mapping: Path = typer.Option(None, "--mapping", "-m", help="YAML file: 'columns: {field: File column}'."),
+) -> None:
+    """Import records from a file, all or nothing; re-importing the same file changes nothing.
+
+    Salesforce and HubSpot exports of accounts and contacts import as they are.
+    Example: [bold]northstar import accounts accounts.csv[/bold]
+    """
+    from northstar.ingest.errors import ImportFailed
+    from northstar.ingest.service import import_file
+    from northstar.store import open_settings
+
+    settings = open_settings()
+    with _progress() as bar:
+        task = bar.add_task(f"importing {kind}", total=None)
+        try:
+            result = import_file(
+                settings,
+                kind,
+                file,
+                mapping,
+                lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except (ImportFailed, ValueError) as exc:
+            bar.stop()
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    console.print(
+        f"{result.file}: {result.rows:,} rows — {result.inserted:,} new, {result.updated:,} updated, "
+        f"{result.unchanged:,} unchanged"
+    )
+    for note in result.notes:
+        console.print(f"  {note}")
+
+
+@app.command("export")
+def export_(
+    kind: str = typer.Argument(..., help=KIND_HELP),
+    file: Path = typer.Argument(..., help="Where to write: .csv, .parquet or .jsonl."),
+) -> None:
+    """Export every record of a kind, in the columns import reads (references as external ids).
+
+    Example: [bold]northstar export contacts contacts.parquet[/bold]
+    """
+    from northstar.ingest.errors import ImportFailed
+    from northstar.ingest.service import export_table, write_table
+    from northstar.store import open_settings
+
+    try:
+        table = export_table(open_settings(), kind)
+        write_table(table, file)
+    except (ImportFailed, ValueError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"wrote {table.num_rows:,} {kind} to {file}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the operational database to the newest schema.
+
+    Example: [bold]NORTHSTAR_DATABASE_URL=postgresql://cs@db/northstar northstar db upgrade[/bold]
+    """
+    from northstar.db.migrate import upgrade
+    from northstar.store import open_settings
+
+    settings = open_settings(migrate=False)
+    before, after = upgrade(settings.database_url)
+    console.print(f"schema: {before or 'empty'} → {after}")
+
+
+@users_app.command("create")
+def users_create(
+    email: str = typer.Argument(..., help="The user's e-mail (their sign-in name)."),
+    role: str = typer.Option("csm", help="admin, cs_ops, csm or viewer."),
+    name: str = typer.Option("", help="Display name."),
+    password: str = typer.Option(None, help="Password (asked for when omitted; at least 10 characters)."),
+) -> None:
+    """Create a staff user (or reset an existing one's role and password).
+
+    Example: [bold]northstar users create ana@example.com --role admin[/bold]
+    """
+    from northstar.auth.models import Role
+    from northstar.auth.service import create_user
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        err.print(f"[red]unknown role {role!r}: choose admin, cs_ops, csm or viewer[/red]")
+        raise typer.Exit(1) from None
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = open_settings()
+    try:
+        with session_scope(settings.database_url) as s:
+            user = create_user(s, email, password, role_value, name)
+            console.print(f"user {user.email} ({user.role.value}) ready")
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def account(ref: str = typer.Argument(..., help="Internal id, external id or exact name.")) -> None:
+    """Print one account's Customer 360 summary.
+
+    Example: [bold]northstar account ACME-000042[/bold]
+    """
+    from northstar.customer360.service import AccountNotFound, build_profile, find_account
+    from northstar.db.engine import session_scope
+    from northstar.store import event_store, open_settings
+    from northstar.usage.summary import events_table
+
+    settings = open_settings()
+    with session_scope(settings.database_url) as s:
+        try:
+            acc = find_account(s, ref)
+        except AccountNotFound as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        p = build_profile(s, events_table(event_store(settings)), acc, timeline_limit=12)
+        _print_profile(p)
+
+
+def _print_profile(p) -> None:  # type: ignore[no-untyped-def]
+    a = p.account
+    head = Table.grid(padding=(0, 2))
+    head.add_row("[bold]" + a.name + "[/bold]", f"{a.external_id} · {a.segment or '-'} · {a.industry or '-'}")
+    head.add_row("Owner", p.owner.name if p.owner else "unassigned")
+    head.add_row("Persona / stage", f"{a.persona or '-'} / {a.lifecycle_stage.value if a.lifecycle_stage else '-'}")
+    head.add_row("MRR / ARR", f"{p.mrr:,.2f} / {p.arr:,.2f}")
+    head.add_row("Renewal", str(p.renewal_date or "-"))
+    head.add_row("Product lines", ", ".join(p.product_lines) or "-")
+    if p.parent:
+        head.add_row("Parent", f"{p.parent.name} ({p.parent.external_id})")
+    if p.children:
+        head.add_row("Subsidiaries", ", ".join(c.name for c in p.children))
+    u = p.usage
+    trend = "n/a" if u.trend is None else f"{u.trend:+.0%}"
+    head.add_row(
+        "Usage (30 days)",
+        f"{u.events_30d:,} events ({trend} vs prior 30), {u.active_users_30d} users, "
+        f"{u.active_days_30d} active days; last activity {u.last_activity or 'never'}",
+    )
+    head.add_row("Support", f"{len(p.open_tickets)} open tickets, {p.tickets_90d} in the last 90 days")
+    head.add_row("Last NPS", "-" if p.nps_last is None else str(p.nps_last))
+    console.print(head)
+    contacts = Table("contact", "role", "e-mail", "language", title="Contacts")
+    for c in p.contacts[:10]:
+        contacts.add_row(c.name, c.role.value, c.email or "", c.language)
+    console.print(contacts)
+    timeline = Table("when", "what", "detail", title="Timeline (latest)")
+    for item in p.timeline:
+        timeline.add_row(item.at.strftime("%Y-%m-%d"), item.title, (item.detail or "")[:80])
+    console.print(timeline)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

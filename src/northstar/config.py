@@ -1,0 +1,60 @@
+"""Settings read from the environment, with defaults that need no server.
+
+With no configuration everything lives in one folder, ``NORTHSTAR_HOME`` (default ``./northstar-data``):
+``northstar.db`` (SQLite, the operational store), ``events/`` (Parquet, the usage-event store) and
+``secret.key`` (signs session cookies). ``NORTHSTAR_DATABASE_URL`` moves the operational store to another
+database, e.g. ``postgresql://user:pass@host/db``; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url_override: str | None = None
+    secret_key_override: str | None = None
+
+    @classmethod
+    def from_env(cls, home: str | os.PathLike[str] | None = None) -> Settings:
+        root = Path(home or os.environ.get("NORTHSTAR_HOME") or "northstar-data").resolve()
+        return cls(
+            home=root,
+            database_url_override=os.environ.get("NORTHSTAR_DATABASE_URL") or None,
+            secret_key_override=os.environ.get("NORTHSTAR_SECRET_KEY") or None,
+        )
+
+    @property
+    def database_url(self) -> str:
+        url = self.database_url_override or f"sqlite:///{self.home / 'northstar.db'}"
+        # Accept the libpq-style scheme users copy from their provider and use psycopg 3.
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+
+    @property
+    def events_dir(self) -> Path:
+        return self.home / "events"
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The key that signs session cookies: from the environment, else made once and kept in the home."""
+        if self.secret_key_override:
+            return self.secret_key_override
+        path = self.home / "secret.key"
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def ensure_home(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.events_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""The operational store: SQLAlchemy models' base, engines, sessions and Alembic migrations."""

@@ -1,0 +1,25 @@
+"""Imports every domain's models so ``Base.metadata`` is complete (for Alembic and table creation)."""
+
+from northstar.accounts.models import Account, Contact
+from northstar.auth.models import User
+from northstar.db.base import Base
+from northstar.feedback.models import Feedback
+from northstar.ingest.models import ImportRun
+from northstar.revenue.models import Invoice, Subscription
+from northstar.success.models import Assessment
+from northstar.support.models import Ticket
+from northstar.touchpoints.models import Touchpoint
+
+__all__ = [
+    "Account",
+    "Assessment",
+    "Base",
+    "Contact",
+    "Feedback",
+    "ImportRun",
+    "Invoice",
+    "Subscription",
+    "Ticket",
+    "Touchpoint",
+    "User",
+]

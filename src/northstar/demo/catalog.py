@@ -1,0 +1,145 @@
+"""The demo company's fixed vocabulary: products, personas, segments, regions, events."""
+
+from __future__ import annotations
+
+PRODUCT_LINES = ("Analytics", "Automation", "Data Platform")
+#: (product, product line, plan, list price per seat per month)
+PLANS = {
+    "Analytics": [
+        ("Northstar Analytics", "Starter", 18.0),
+        ("Northstar Analytics", "Growth", 32.0),
+        ("Northstar Analytics", "Enterprise", 55.0),
+    ],
+    "Automation": [("Flow Automation", "Add-on", 12.0)],
+    "Data Platform": [("Data Hub", "Add-on", 20.0)],
+}
+SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
+SEGMENT_SHARE = (0.55, 0.30, 0.15)
+#: (min seats, max seats) by segment
+SEATS = {"SMB": (3, 25), "Mid-Market": (25, 150), "Enterprise": (150, 1200)}
+PERSONAS = (
+    ("growth_marketer", "Growth marketer"),
+    ("ops_automator", "Operations automator"),
+    ("finance_controller", "Finance controller"),
+    ("product_team", "Product team"),
+    ("data_platform", "Data platform team"),
+)
+PERSONA_SHARE = (0.28, 0.24, 0.18, 0.18, 0.12)
+INDUSTRIES = (
+    "Software",
+    "Retail",
+    "Manufacturing",
+    "Financial services",
+    "Healthcare",
+    "Media",
+    "Logistics",
+    "Education",
+    "Hospitality",
+    "Energy",
+)
+#: (country, region, language, weight)
+COUNTRIES = (
+    ("US", "North America", "en", 0.30),
+    ("GB", "EMEA", "en", 0.12),
+    ("IT", "EMEA", "it", 0.14),
+    ("JP", "APAC", "ja", 0.14),
+    ("AE", "MEA", "ar", 0.06),
+    ("SA", "MEA", "ar", 0.05),
+    ("EG", "MEA", "ar", 0.03),
+    ("PL", "EMEA", "pl", 0.12),
+    ("AU", "APAC", "en", 0.04),
+)
+BASE_EVENTS = (
+    "login",
+    "view_dashboard",
+    "run_report",
+    "search",
+    "export_csv",
+    "invite_user",
+    "comment",
+    "api_call",
+)
+BASE_WEIGHTS = (0.20, 0.22, 0.12, 0.10, 0.05, 0.02, 0.05, 0.08)
+#: Key features: adopting them lowers churn in the causal story.
+KEY_FEATURES = ("build_dashboard", "schedule_report", "create_automation", "connect_source")
+KEY_WEIGHTS = (0.06, 0.04, 0.03, 0.03)
+FIRST_NAMES = (
+    "Alex",
+    "Sam",
+    "Giulia",
+    "Marco",
+    "Yuki",
+    "Haruto",
+    "Layla",
+    "Omar",
+    "Anna",
+    "Piotr",
+    "Maria",
+    "John",
+    "Sofia",
+    "Kenji",
+    "Fatima",
+    "Jan",
+    "Emma",
+    "Luca",
+    "Aiko",
+    "Karim",
+)
+LAST_NAMES = (
+    "Rossi",
+    "Tanaka",
+    "Kowalski",
+    "Smith",
+    "Haddad",
+    "Nowak",
+    "Bianchi",
+    "Sato",
+    "Brown",
+    "Mansour",
+    "Wiśniewska",
+    "Ferrari",
+    "Suzuki",
+    "Johnson",
+    "Khalil",
+    "Lewandowski",
+)
+NAME_PARTS = (
+    "Blue",
+    "North",
+    "Bright",
+    "Iron",
+    "Silver",
+    "Rapid",
+    "Green",
+    "Summit",
+    "Harbor",
+    "Nova",
+    "Atlas",
+    "Cedar",
+    "Delta",
+    "Vertex",
+    "Orbit",
+    "Pioneer",
+    "Lumen",
+    "Quantum",
+    "Aurora",
+    "Falcon",
+)
+NAME_SUFFIX = (
+    "Labs",
+    "Systems",
+    "Retail",
+    "Foods",
+    "Logistics",
+    "Health",
+    "Media",
+    "Energy",
+    "Works",
+    "Group",
+    "Partners",
+    "Analytics",
+    "Motors",
+    "Textiles",
+    "Bank",
+    "Studios",
+)

@@ -1,0 +1,824 @@
+"""The demo company generator. Its causal story is documented in docs/demo-data.md; in short:
+
+* Each account has a latent **fit** (how well the product serves it) and a latent **sentiment** (how
+  warmly it rates things), correlated 0.3. Two archetypes break the link on purpose: *satisfied but not
+  successful* (high sentiment, low fit) and *successful but unhappy* (low sentiment, high fit).
+* Fit drives adoption of the four key features, whether the decision maker is engaged, and the chance
+  that usage starts to decline. Support trouble (15% of accounts) doubles tickets and leaves many
+  unresolved.
+* The monthly churn hazard is ``sigmoid(-4.6 + 1.6 declining + 0.8 unresolved>=2 + 1.0 no_dm
+  - 0.45 key_features + 0.3 smb)``; sentiment has no direct effect. Annual contracts can churn only at
+  renewal, with the hazard compounded over the year.
+* NPS follows sentiment first (``7.2 + 1.3 sentiment + 0.35 fit - 1.0 unresolved``), so NPS and success
+  disagree for the two archetypes, as they do in real customer bases.
+
+Everything is drawn from one ``numpy`` generator seeded by ``seed``: the same seed, size and ``as_of``
+give the same company.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
+
+from northstar.accounts.models import Account, Contact
+from northstar.auth.models import User
+from northstar.config import Settings
+from northstar.db.engine import make_engine
+from northstar.demo import catalog as C
+from northstar.demo.phrases import pick
+from northstar.feedback.models import Feedback
+from northstar.revenue.models import Invoice, Subscription
+from northstar.success.models import Assessment
+from northstar.support.models import Ticket
+from northstar.touchpoints.models import Touchpoint
+from northstar.usage.store import EventStore
+
+Progress = Callable[[str, float], None]  # (stage, fraction of the whole build done)
+
+
+def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def add_months(d: date, n: int) -> date:
+    idx = d.year * 12 + d.month - 1 + n
+    return date(idx // 12, idx % 12 + 1, 1)
+
+
+@dataclass
+class DemoConfig:
+    accounts: int = 2000
+    seed: int = 42
+    months: int = 24
+    events_per_account_month: float = 40.0
+    as_of: date = field(default_factory=lambda: datetime.now(UTC).date())
+
+    @property
+    def first_month(self) -> date:
+        return add_months(date(self.as_of.year, self.as_of.month, 1), -(self.months - 1))
+
+
+@dataclass
+class DemoSummary:
+    config: dict[str, Any]
+    rows: dict[str, int]
+    admin_email: str
+    admin_password: str
+
+
+@dataclass
+class Truth:
+    """The latent state behind the data, kept beside it so analyses can be checked."""
+
+    archetype: np.ndarray
+    fit: np.ndarray
+    sentiment: np.ndarray
+    dm_engaged: np.ndarray
+    support_trouble: np.ndarray
+    decline_start: np.ndarray
+    adopt_month: np.ndarray  # (accounts, key features); months+1 = never
+    churn_months: list[list[int]] = field(default_factory=list)
+
+
+class DemoBuilder:
+    def __init__(self, cfg: DemoConfig, settings: Settings, progress: Progress | None = None) -> None:
+        self.cfg = cfg
+        self.settings = settings
+        self.rng = np.random.default_rng(cfg.seed)
+        self.progress = progress or (lambda stage, frac: None)
+        self.rows: dict[str, list[dict[str, Any]]] = {
+            k: []
+            for k in (
+                "users",
+                "accounts",
+                "contacts",
+                "subscriptions",
+                "invoices",
+                "tickets",
+                "touchpoints",
+                "feedback",
+                "assessments",
+            )
+        }
+        self.event_rows = 0
+        self._ids: dict[str, int] = {}
+
+    def next_id(self, kind: str) -> int:
+        self._ids[kind] = self._ids.get(kind, 0) + 1
+        return self._ids[kind]
+
+    # ------------------------------------------------------------------ the build
+    def build(self, admin_password: str) -> DemoSummary:
+        self.progress("staff and accounts", 0.0)
+        self._staff(admin_password)
+        self._accounts()
+        self._contacts()
+        self.progress("simulating 24 months", 0.1)
+        self._simulate()
+        self.progress("writing the operational store", 0.85)
+        self._write_sql()
+        self._write_truth()
+        self.progress("done", 1.0)
+        counts = {k: len(v) for k, v in self.rows.items()}
+        counts["events"] = self.event_rows
+        cfg = asdict(self.cfg)
+        cfg["as_of"] = self.cfg.as_of.isoformat()
+        return DemoSummary(cfg, counts, self.admin_email, admin_password)
+
+    def _staff(self, admin_password: str) -> None:
+        from northstar.auth.passwords import hash_password
+
+        self.admin_email = "admin@northstar.demo"
+        staff = [
+            ("admin@northstar.demo", "Ada Admin", "admin", hash_password(admin_password)),
+            ("ops@northstar.demo", "Oscar Ops", "cs_ops", None),
+            ("leader@northstar.demo", "Lena Leader", "viewer", None),
+        ]
+        n_csm = int(np.clip(self.cfg.accounts // 100, 4, 250))
+        for k in range(n_csm):
+            first, last = C.FIRST_NAMES[k % len(C.FIRST_NAMES)], C.LAST_NAMES[(k * 7) % len(C.LAST_NAMES)]
+            staff.append((f"csm{k + 1}@northstar.demo", f"{first} {last}", "csm", None))
+        for email, name, role, pw in staff:
+            self.rows["users"].append(
+                {
+                    "id": self.next_id("users"),
+                    "email": email,
+                    "name": name,
+                    "role": role,
+                    "password_hash": pw,
+                    "is_active": True,
+                    "locale": "en",
+                }
+            )
+        self.csm_ids = np.array([u["id"] for u in self.rows["users"] if u["role"] == "csm"])
+
+    def _accounts(self) -> None:
+        n, rng, cfg = self.cfg.accounts, self.rng, self.cfg
+        self.seg = rng.choice(3, n, p=C.SEGMENT_SHARE)
+        self.persona = rng.choice(len(C.PERSONAS), n, p=C.PERSONA_SHARE)
+        weights = np.array([c[3] for c in C.COUNTRIES])
+        self.country = rng.choice(len(C.COUNTRIES), n, p=weights / weights.sum())
+        arche = rng.choice(3, n, p=(0.82, 0.10, 0.08))  # typical, satisfied_unsuccessful, successful_unhappy
+        z1, z2 = rng.standard_normal(n), rng.standard_normal(n)
+        fit = z1.copy()
+        sentiment = 0.3 * z1 + np.sqrt(1 - 0.09) * z2
+        fit[arche == 1], sentiment[arche == 1] = (
+            -1.5 + 0.4 * z1[arche == 1],
+            1.8 + 0.3 * np.abs(z2[arche == 1]),
+        )
+        fit[arche == 2], sentiment[arche == 2] = (
+            1.5 + 0.4 * np.abs(z1[arche == 2]),
+            -1.8 - 0.3 * np.abs(z2[arche == 2]),
+        )
+        lo = np.array([C.SEATS[C.SEGMENTS[s]][0] for s in self.seg])
+        hi = np.array([C.SEATS[C.SEGMENTS[s]][1] for s in self.seg])
+        self.seats0 = np.round(np.exp(rng.uniform(np.log(lo), np.log(hi)))).astype(int)
+        # 60% were customers before the window opened; the rest arrive during it.
+        self.arrival = np.where(rng.random(n) < 0.6, -rng.integers(1, 37, n), rng.integers(0, cfg.months, n))
+        self.annual = np.where(self.seg == 0, rng.random(n) < 0.3, rng.random(n) < 0.9)
+        decline = rng.random(n) < sigmoid(-1.2 - 1.0 * fit)
+        start = np.maximum(self.arrival, 0) + rng.integers(3, cfg.months + 6, n)
+        self.truth = Truth(
+            archetype=np.array(["typical", "satisfied_unsuccessful", "successful_unhappy"])[arche],
+            fit=fit,
+            sentiment=sentiment,
+            dm_engaged=rng.random(n) < sigmoid(0.9 * fit + 0.4),
+            support_trouble=rng.random(n) < 0.15,
+            decline_start=np.where(decline, start, 10_000),
+            adopt_month=np.full((n, len(C.KEY_FEATURES)), 10_000),
+        )
+        # Key-feature adoption: a monthly hazard from arrival on, by fit; some adopted before the window.
+        for f in range(len(C.KEY_FEATURES)):
+            hazard = sigmoid(-2.6 + 1.3 * fit - 0.3 * f)
+            wait = rng.geometric(np.clip(hazard, 1e-4, 1)) - 1
+            self.truth.adopt_month[:, f] = np.minimum(self.arrival + 1 + wait, 10_000)
+        first = cfg.first_month
+        for i in range(n):
+            country, region, _lang, _w = C.COUNTRIES[self.country[i]]
+            name = f"{C.NAME_PARTS[i % 20]} {C.NAME_PARTS[(i // 20) % 20]} {C.NAME_SUFFIX[(i // 400) % 16]}"
+            if i >= 6400:
+                name += f" {i // 6400 + 1}"
+            since = add_months(first, int(self.arrival[i]))
+            self.rows["accounts"].append(
+                {
+                    "id": i + 1,
+                    "external_id": f"ACME-{i + 1:06d}",
+                    "name": name,
+                    "domain": name.lower().replace(" ", "") + ".example",
+                    "segment": C.SEGMENTS[self.seg[i]],
+                    "industry": C.INDUSTRIES[int(rng.integers(len(C.INDUSTRIES)))],
+                    "region": region,
+                    "country": country,
+                    "owner_id": int(self.csm_ids[i % len(self.csm_ids)]),
+                    "persona": C.PERSONAS[self.persona[i]][0],
+                    "lifecycle_stage": None,
+                    "customer_since": since,
+                    "wallet_estimate": None,
+                    "attributes": {"employees": int(self.seats0[i] * rng.uniform(2, 6))},
+                    "parent_id": None,
+                }
+            )
+        # Hierarchies: a few enterprise groups own subsidiaries.
+        ent = np.flatnonzero(self.seg == 2)
+        for k, parent in enumerate(ent[: max(1, len(ent) // 20)]):
+            for child in ent[len(ent) // 20 + 3 * k : len(ent) // 20 + 3 * k + 2]:
+                self.rows["accounts"][child]["parent_id"] = int(parent) + 1
+        for i, acc in enumerate(self.rows["accounts"]):
+            acc["wallet_estimate"] = round(float(self.seats0[i] * 12 * 90 * rng.uniform(1.2, 3.0)), 2)
+
+    def _contacts(self) -> None:
+        rng, n = self.rng, self.cfg.accounts
+        self.n_contacts = np.clip(2 + np.sqrt(self.seats0).astype(int), 3, 40)
+        self.contact_offset = np.concatenate([[0], np.cumsum(self.n_contacts)[:-1]])
+        roles = ("decision_maker", "champion", "admin")
+        titles = ("VP Operations", "Head of Analytics", "IT Administrator")
+        for i in range(n):
+            lang = C.COUNTRIES[self.country[i]][2]
+            domain = self.rows["accounts"][i]["domain"]
+            for k in range(int(self.n_contacts[i])):
+                first = C.FIRST_NAMES[int(rng.integers(len(C.FIRST_NAMES)))]
+                last = C.LAST_NAMES[int(rng.integers(len(C.LAST_NAMES)))]
+                cid = self.next_id("contacts")
+                self.rows["contacts"].append(
+                    {
+                        "id": cid,
+                        "external_id": f"C-{cid:08d}",
+                        "account_id": i + 1,
+                        "name": f"{first} {last}",
+                        "email": f"{first.lower()}.{last.lower()}{k}@{domain}",
+                        "title": titles[k] if k < 3 else "Analyst",
+                        "role": roles[k] if k < 3 else "user",
+                        "language": lang if rng.random() < 0.9 else "en",
+                        "is_active": True,
+                        "attributes": {},
+                    }
+                )
+
+    # ------------------------------------------------------------------ the monthly simulation
+    def _simulate(self) -> None:
+        cfg, rng, n, t = self.cfg, self.rng, self.cfg.accounts, self.truth
+        M = cfg.months
+        first = cfg.first_month
+        active = np.zeros(n, bool)
+        seats = self.seats0.astype(float).copy()
+        lines = np.zeros((n, 3), bool)
+        open_rows: dict[tuple[int, int], dict[str, Any]] = {}
+        gone_since = np.full(n, -1)
+        unresolved_recent = np.zeros(n)
+        discount = np.array([1.0, 0.9, 0.8])[self.seg]
+        plan_idx = np.where(self.seg == 0, 0, np.where(self.seg == 1, 1, 2))
+        t.churn_months = [[] for _ in range(n)]
+        store = EventStore(self.settings.events_dir)
+        usage_scale = self._usage_scale()
+
+        def price(i: int, line: int) -> tuple[str, str, float]:
+            options = C.PLANS[C.PRODUCT_LINES[line]]
+            return options[min(int(plan_idx[i]), len(options) - 1)]
+
+        def open_term(i: int, line: int, day: date) -> None:
+            product, plan, per_seat = price(i, line)
+            s = max(1, int(round(seats[i] * (1.0 if line == 0 else 0.5))))
+            sid = self.next_id("subscriptions")
+            annual = bool(self.annual[i])
+            end = (add_months(day, 12) - timedelta(days=1)) if annual else None
+            open_rows[(i, line)] = {
+                "id": sid,
+                "external_id": f"SUB-{sid:07d}",
+                "account_id": i + 1,
+                "product": product,
+                "product_line": C.PRODUCT_LINES[line],
+                "plan": plan,
+                "seats": s,
+                "mrr": round(s * per_seat * float(discount[i]), 2),
+                "currency": "USD",
+                "start_date": day,
+                "end_date": end,
+                "renewal_date": (end + timedelta(days=1)) if end else add_months(day, 1),
+                "status": "active",
+                "billing_period": "annual" if annual else "monthly",
+            }
+            self.rows["subscriptions"].append(open_rows[(i, line)])
+
+        def close_term(i: int, line: int, day: date, status: str) -> None:
+            row = open_rows.pop((i, line))
+            row["end_date"] = day - timedelta(days=1)
+            row["status"] = status
+            if row["end_date"] < row["start_date"]:
+                row["end_date"] = row["start_date"]
+
+        for m in range(M):
+            month = add_months(first, m)
+            month_end = add_months(first, m + 1) - timedelta(days=1)
+            # Arrivals (and the base that was already there when the window opened).
+            arriving = np.flatnonzero((self.arrival == m) | ((m == 0) & (self.arrival < 0)))
+            for i in arriving:
+                start = month if self.arrival[i] >= 0 else add_months(first, int(self.arrival[i]))
+                if self.annual[i] and self.arrival[i] < 0:
+                    # Align the current annual term so that it started within the last year.
+                    start = add_months(first, -int((-self.arrival[i]) % 12))
+                active[i], lines[i, 0] = True, True
+                open_term(int(i), 0, start)
+                if self.persona[i] == 1 and rng.random() < 0.4:
+                    lines[i, 1] = True
+                    open_term(int(i), 1, start)
+            adopted = (t.adopt_month <= m).sum(axis=1)
+            declining = m >= t.decline_start + 1
+            tenure = m - self.arrival
+            # Tickets this month (and how many are left unresolved).
+            lam = 0.22 * np.sqrt(seats / 10.0) * np.where(t.support_trouble, 2.0, 1.0)
+            n_tickets = np.where(active, rng.poisson(lam), 0)
+            unresolved_now = self._tickets(month, month_end, n_tickets, self.rng)
+            unresolved_recent = 0.5 * unresolved_recent + unresolved_now
+            # Churn: monthly hazard; annual contracts decide at renewal.
+            logit = (
+                -4.6
+                + 1.6 * declining
+                + 0.8 * (unresolved_recent >= 2)
+                + 1.0 * ~t.dm_engaged
+                - 0.45 * adopted
+                + 0.3 * (self.seg == 0)
+                + 0.1 * -t.sentiment * 0.0
+            )
+            hazard = sigmoid(logit)
+            renewal_month = np.zeros(n, bool)
+            for (i, line), row in open_rows.items():
+                if line == 0 and row["end_date"] is not None and row["end_date"] <= month_end:
+                    renewal_month[i] = True
+            p = np.where(self.annual, np.where(renewal_month, 1 - (1 - hazard) ** 12, 0.0), hazard)
+            churn = active & (tenure >= 2) & (rng.random(n) < p)
+            for i in np.flatnonzero(churn):
+                day = (
+                    month_end + timedelta(days=1)
+                    if self.annual[i]
+                    else month + timedelta(days=int(rng.integers(0, 28)))
+                )
+                for line in range(3):
+                    if (i, line) in open_rows:
+                        close_term(int(i), line, day, "canceled")
+                active[i], lines[i] = False, False
+                gone_since[i] = m
+                t.churn_months[i].append(m)
+            # Renewals of annual terms that did not churn.
+            for i in np.flatnonzero(active & renewal_month):
+                for line in range(3):
+                    row = open_rows.get((int(i), line))
+                    if row is not None and row["end_date"] is not None and row["end_date"] <= month_end:
+                        day = row["end_date"] + timedelta(days=1)
+                        close_term(int(i), line, day, "expired")
+                        open_term(int(i), line, day)
+            # Expansion and contraction.
+            grow = active & ~declining & (tenure >= 3) & (rng.random(n) < sigmoid(-4.2 + 0.7 * adopted + 0.5 * t.fit))
+            shrink = active & (tenure >= 3) & (rng.random(n) < 0.01 + 0.07 * declining)
+            for i in np.flatnonzero(grow | shrink):
+                day = month + timedelta(days=int(rng.integers(0, 28)))
+                if grow[i] and not lines[i, 1:].all() and rng.random() < 0.45:
+                    line = 2 if (self.persona[i] == 4 and not lines[i, 2]) else (1 if not lines[i, 1] else 2)
+                    lines[i, line] = True
+                    open_term(int(i), line, day)
+                    continue
+                seats[i] = max(1.0, seats[i] * (rng.uniform(1.15, 1.5) if grow[i] else rng.uniform(0.55, 0.85)))
+                for line in range(3):
+                    if (i, line) in open_rows:
+                        row = open_rows[(int(i), line)]
+                        if day <= row["start_date"]:
+                            day = row["start_date"] + timedelta(days=1)
+                        close_term(int(i), line, day, "expired")
+                        open_term(int(i), line, day)
+            # Reactivation of some lost customers.
+            back = ~active & (gone_since >= 0) & (m - gone_since >= 2) & (rng.random(n) < 0.015)
+            for i in np.flatnonzero(back):
+                seats[i] = max(1.0, seats[i] * 0.6)
+                active[i], lines[i, 0], gone_since[i] = True, True, -1
+                open_term(int(i), 0, month + timedelta(days=int(rng.integers(0, 28))))
+            self._invoices(month, open_rows)
+            self._touchpoints(m, month, active)
+            self._feedback(m, month, active, adopted, unresolved_recent)
+            self._events(m, month, month_end, active, seats, adopted, declining, usage_scale, store)
+            self.progress(f"month {m + 1} of {M}", 0.1 + 0.75 * (m + 1) / M)
+        self._finish(active)
+
+    def _usage_scale(self) -> float:
+        return self.cfg.events_per_account_month
+
+    # ------------------------------------------------------------------ per-month record makers
+    def _tickets(self, month: date, month_end: date, n_tickets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        unresolved = np.zeros(len(n_tickets))
+        now = datetime.combine(self.cfg.as_of, datetime.min.time(), UTC)
+        subjects = (
+            "Cannot export report",
+            "Dashboard loads slowly",
+            "SSO login fails",
+            "Billing question",
+            "Connector sync error",
+            "How to schedule a report",
+            "API rate limit",
+            "Permissions issue",
+        )
+        for i in np.flatnonzero(n_tickets):
+            trouble = bool(self.truth.support_trouble[i])
+            for _ in range(int(n_tickets[i])):
+                opened = datetime.combine(month, datetime.min.time(), UTC) + timedelta(
+                    days=int(rng.integers(0, 28)), seconds=int(rng.integers(8 * 3600, 19 * 3600))
+                )
+                if opened >= now:
+                    continue
+                prio = rng.choice(4, p=(0.25, 0.5, 0.2, 0.05))
+                first = opened + timedelta(hours=float(rng.exponential((6, 4, 2, 0.5)[prio] * (2 if trouble else 1))))
+                resolved_ok = rng.random() < (0.55 if trouble else 0.97)
+                resolved = (
+                    opened + timedelta(hours=float(rng.exponential(60 if trouble else 20))) if resolved_ok else None
+                )
+                if resolved is not None and resolved >= now:
+                    resolved = None
+                if resolved is None:
+                    unresolved[i] += 1
+                sat = None
+                if resolved is not None and rng.random() < 0.4:
+                    hours = (resolved - opened).total_seconds() / 3600
+                    sat = int(
+                        np.clip(round(4.6 - hours / 48 + 0.4 * self.truth.sentiment[i] + rng.normal(0, 0.6)), 1, 5)
+                    )
+                tid = self.next_id("tickets")
+                contact = int(self.contact_offset[i] + rng.integers(self.n_contacts[i])) + 1
+                self.rows["tickets"].append(
+                    {
+                        "id": tid,
+                        "external_id": f"T-{tid:08d}",
+                        "account_id": int(i) + 1,
+                        "contact_id": contact,
+                        "subject": subjects[int(rng.integers(len(subjects)))],
+                        "category": None,
+                        "priority": ("low", "normal", "high", "urgent")[prio],
+                        "channel": ("email", "chat", "web", "phone")[int(rng.integers(4))],
+                        "status": "closed" if resolved else ("pending" if rng.random() < 0.3 else "open"),
+                        "opened_at": opened,
+                        "first_response_at": first if first < now else None,
+                        "resolved_at": resolved,
+                        "satisfaction": sat,
+                    }
+                )
+                if sat is not None and rng.random() < 0.75:
+                    self._answer(int(i), contact, "csat", sat, "support", "email", resolved, "support")
+        return unresolved
+
+    def _answer(
+        self,
+        i: int,
+        contact: int,
+        kind: str,
+        score: int,
+        touchpoint: str,
+        channel: str,
+        at: datetime,
+        theme_hint: str | None,
+    ) -> None:
+        rng = self.rng
+        lang = self.rows["contacts"][contact - 1]["language"]
+        top = {"nps": (9, 7), "csat": (5, 4), "ces": (6, 4)}[kind]
+        sentiment = "positive" if score >= top[0] else ("neutral" if score >= top[1] else "negative")
+        comment = None
+        if rng.random() < 0.6:
+            theme = (
+                theme_hint
+                or (
+                    "usability",
+                    "features",
+                    "pricing",
+                    "reliability",
+                    "integrations",
+                    "training",
+                    "onboarding",
+                )[int(rng.integers(7))]
+            )
+            comment = pick(rng, lang, sentiment, theme)
+        fid = self.next_id("feedback")
+        self.rows["feedback"].append(
+            {
+                "id": fid,
+                "external_id": f"F-{fid:08d}",
+                "account_id": i + 1,
+                "contact_id": contact,
+                "survey_type": kind,
+                "score": int(score),
+                "comment": comment,
+                "language": lang,
+                "touchpoint": touchpoint,
+                "channel": channel,
+                "submitted_at": at,
+            }
+        )
+
+    def _feedback(self, m: int, month: date, active: np.ndarray, adopted: np.ndarray, unresolved: np.ndarray) -> None:
+        rng, t = self.rng, self.truth
+        due = active & (((m - self.arrival) % 6) == 3)
+        for i in np.flatnonzero(due):
+            for k in (0, 1, 3):
+                if k >= self.n_contacts[i] or rng.random() > 0.35:
+                    continue
+                latent = 7.2 + 1.3 * t.sentiment[i] + 0.35 * t.fit[i] - 1.0 * min(unresolved[i], 2) + rng.normal(0, 1.2)
+                score = int(np.clip(round(latent), 0, 10))
+                hint = None
+                if score <= 6:
+                    hint = "support" if t.support_trouble[i] else ("usability" if adopted[i] < 2 else None)
+                at = datetime.combine(month, datetime.min.time(), UTC) + timedelta(
+                    days=int(rng.integers(0, 28)), hours=10
+                )
+                if at.date() < self.cfg.as_of:
+                    self._answer(
+                        int(i),
+                        int(self.contact_offset[i]) + k + 1,
+                        "nps",
+                        score,
+                        "relationship",
+                        "email",
+                        at,
+                        hint,
+                    )
+        onboarded = active & ((m - self.arrival) == 1)
+        for i in np.flatnonzero(onboarded):
+            if rng.random() < 0.5:
+                score = int(np.clip(round(5.2 + 0.8 * t.fit[i] + 0.4 * t.sentiment[i] + rng.normal(0, 0.8)), 1, 7))
+                at = datetime.combine(month, datetime.min.time(), UTC) + timedelta(
+                    days=int(rng.integers(0, 28)), hours=15
+                )
+                if at.date() < self.cfg.as_of:
+                    self._answer(
+                        int(i),
+                        int(self.contact_offset[i]) + 2,
+                        "ces",
+                        score,
+                        "onboarding",
+                        "in_app",
+                        at,
+                        "onboarding",
+                    )
+
+    def _touchpoints(self, m: int, month: date, active: np.ndarray) -> None:
+        rng, t = self.rng, self.truth
+        lam = np.array([0.35, 0.8, 1.4])[self.seg]
+        n_tp = np.where(active, rng.poisson(lam), 0)
+        kinds = (
+            ("call", "check_in", "Check-in call"),
+            ("email", "check_in", "Follow-up e-mail"),
+            ("meeting", "qbr", "Quarterly business review"),
+            ("meeting", "training", "Training session"),
+            ("email", "renewal", "Renewal conversation"),
+            ("call", "escalation", "Escalation call"),
+        )
+        for i in np.flatnonzero(n_tp):
+            for _ in range(int(n_tp[i])):
+                ch, kind, subject = kinds[int(rng.choice(6, p=(0.35, 0.3, 0.12, 0.1, 0.08, 0.05)))]
+                at = datetime.combine(month, datetime.min.time(), UTC) + timedelta(
+                    days=int(rng.integers(0, 28)), hours=int(rng.integers(9, 18))
+                )
+                if at.date() >= self.cfg.as_of:
+                    continue
+                with_dm = (
+                    bool(t.dm_engaged[i]) and kind in ("qbr", "renewal") or (t.dm_engaged[i] and rng.random() < 0.2)
+                )
+                contact = int(self.contact_offset[i]) + (0 if with_dm else 1) + 1
+                who = self.rows["contacts"][contact - 1]["name"]
+                tid = self.next_id("touchpoints")
+                self.rows["touchpoints"].append(
+                    {
+                        "id": tid,
+                        "external_id": f"TP-{tid:08d}",
+                        "account_id": int(i) + 1,
+                        "contact_id": contact,
+                        "owner_id": self.rows["accounts"][i]["owner_id"],
+                        "channel": ch,
+                        "direction": "outbound" if rng.random() < 0.8 else "inbound",
+                        "kind": kind,
+                        "occurred_at": at,
+                        "subject": f"{subject} with {who}",
+                        "summary": _summary(kind, who, rng),
+                    }
+                )
+        if m % 6 == 2:
+            for i in np.flatnonzero(active & (self.seg > 0)):
+                if rng.random() < 0.5:
+                    at = datetime.combine(month, datetime.min.time(), UTC) + timedelta(days=int(rng.integers(0, 28)))
+                    if at.date() >= self.cfg.as_of:
+                        continue
+                    aid = self.next_id("assessments")
+                    score = float(np.clip(round(3 + 0.8 * t.fit[i] + rng.normal(0, 0.5), 1), 1, 5))
+                    self.rows["assessments"].append(
+                        {
+                            "id": aid,
+                            "external_id": f"AS-{aid:07d}",
+                            "account_id": int(i) + 1,
+                            "assessor_id": self.rows["accounts"][i]["owner_id"],
+                            "kind": "maturity_review",
+                            "score": score,
+                            "max_score": 5.0,
+                            "assessed_at": at,
+                            "notes": "Maturity review with the customer's team.",
+                        }
+                    )
+
+    def _invoices(self, month: date, open_rows: dict[tuple[int, int], dict[str, Any]]) -> None:
+        rng, now = self.rng, self.cfg.as_of
+        for (i, _line), row in open_rows.items():
+            annual = row["billing_period"] == "annual"
+            if annual and row["start_date"] < month:
+                continue
+            issued = max(row["start_date"], month)
+            if issued >= now:
+                continue
+            fails = int(rng.poisson(0.6 if self.truth.fit[i] < -1 else 0.08))
+            due = issued + timedelta(days=30)
+            paid = None
+            if fails < 3 and due + timedelta(days=10) < now:
+                paid = datetime.combine(issued, datetime.min.time(), UTC) + timedelta(
+                    days=int(rng.integers(1, 35)) + 7 * fails
+                )
+            iid = self.next_id("invoices")
+            self.rows["invoices"].append(
+                {
+                    "id": iid,
+                    "external_id": f"INV-{iid:08d}",
+                    "account_id": i + 1,
+                    "subscription_id": row["id"],
+                    "amount": round(row["mrr"] * (12 if annual else 1), 2),
+                    "currency": "USD",
+                    "issued_on": issued,
+                    "due_on": due,
+                    "paid_at": paid,
+                    "failed_attempts": fails,
+                    "status": "paid" if paid else "open",
+                }
+            )
+
+    def _events(
+        self,
+        m: int,
+        month: date,
+        month_end: date,
+        active: np.ndarray,
+        seats: np.ndarray,
+        adopted: np.ndarray,
+        declining: np.ndarray,
+        scale: float,
+        store: EventStore,
+    ) -> None:
+        rng, t = self.rng, self.truth
+        level = np.exp(0.35 * t.fit) * np.where(declining, 0.72 ** np.clip(m - t.decline_start, 0, 12), 1.0)
+        level *= np.sqrt(seats / np.median(self.seats0)) * rng.lognormal(0, 0.15, len(level))
+        level *= 0.5 + 0.5 * np.clip(m - self.arrival + 1, 0, 1)  # a half month in the arrival month
+        counts = np.where(active, rng.poisson(scale * level / level.mean()), 0)
+        days_in_window = (min(month_end, self.cfg.as_of - timedelta(days=1)) - month).days + 1
+        if days_in_window <= 0:
+            return
+        counts = (counts * days_in_window / ((month_end - month).days + 1)).astype(np.int64)
+        total = int(counts.sum())
+        if total == 0:
+            return
+        acc = np.repeat(np.arange(len(counts)), counts)
+        # Users: the decision maker (contact 0) takes part only where engaged.
+        lo = np.where(t.dm_engaged[acc], 0, 1)
+        user = self.contact_offset[acc] + lo + (rng.random(total) * (self.n_contacts[acc] - lo)).astype(np.int64)
+        names = C.BASE_EVENTS + C.KEY_FEATURES
+        w = np.array(C.BASE_WEIGHTS + C.KEY_WEIGHTS)
+        ev = rng.choice(len(names), total, p=w / w.sum())
+        key = ev >= len(C.BASE_EVENTS)
+        feature = np.clip(ev - len(C.BASE_EVENTS), 0, len(C.KEY_FEATURES) - 1)
+        not_adopted = key & (t.adopt_month[acc, feature] > m)
+        ev = np.where(not_adopted, 1, ev)  # a feature not adopted yet shows up as a dashboard view
+        seconds = rng.integers(0, days_in_window * 86400, total)
+        base = np.datetime64(month.isoformat(), "s")
+        ts = (base + seconds.astype("timedelta64[s]")).astype("datetime64[us]")
+        start = self.event_rows
+        ids = pa.array(np.arange(start + 1, start + total + 1)).cast(pa.string())
+        import pyarrow.compute as pc
+
+        user_ext = pc.binary_join_element_wise("C-", pc.utf8_lpad(pa.array(user + 1).cast(pa.string()), 8, "0"), "")
+        table = pa.table(
+            {
+                "event_id": pc.binary_join_element_wise("ev-", ids, ""),
+                "account_id": pa.array(acc + 1, pa.int64()),
+                "contact_id": pa.array(user + 1, pa.int64()),
+                "user_id": user_ext,
+                "event": pa.DictionaryArray.from_arrays(pa.array(ev.astype(np.int32)), pa.array(names)).cast(
+                    pa.string()
+                ),
+                "timestamp": pa.array(ts),
+            }
+        )
+        order = pc.sort_indices(table, [("timestamp", "ascending")])
+        store.write_arrow(table.take(order))
+        self.event_rows += total
+
+    def _finish(self, active: np.ndarray) -> None:
+        today = self.cfg.as_of
+        for i, acc in enumerate(self.rows["accounts"]):
+            tenure = self.cfg.months - 1 - self.arrival[i]
+            if not active[i]:
+                acc["lifecycle_stage"] = "churned"
+            elif tenure < 3:
+                acc["lifecycle_stage"] = "onboarding"
+            elif self.cfg.months - 1 >= self.truth.decline_start[i]:
+                acc["lifecycle_stage"] = "at_risk"
+            else:
+                acc["lifecycle_stage"] = "adoption"
+        for row in self.rows["subscriptions"]:
+            if row["start_date"] > today:
+                row["start_date"] = today
+            if row["status"] == "active" and row["end_date"] is not None and row["end_date"] < today:
+                row["status"] = "expired"
+
+    # ------------------------------------------------------------------ writing
+    def _write_sql(self) -> None:
+        engine = make_engine(self.settings.database_url)
+        order = [
+            ("users", User),
+            ("accounts", Account),
+            ("contacts", Contact),
+            ("subscriptions", Subscription),
+            ("invoices", Invoice),
+            ("tickets", Ticket),
+            ("touchpoints", Touchpoint),
+            ("feedback", Feedback),
+            ("assessments", Assessment),
+        ]
+        with engine.begin() as conn:
+            for name, model in order:
+                rows = self.rows[name]
+                if name == "accounts":
+                    _insert(conn, model, [{**r, "parent_id": None} for r in rows])
+                    parents = [{"id": r["id"], "parent_id": r["parent_id"]} for r in rows if r["parent_id"]]
+                    if parents:
+                        from sqlalchemy import bindparam, update
+
+                        stmt = update(Account.__table__).where(Account.__table__.c.id == bindparam("aid"))
+                        conn.execute(
+                            stmt.values(parent_id=bindparam("pid")),
+                            [{"aid": p["id"], "pid": p["parent_id"]} for p in parents],
+                        )
+                else:
+                    _insert(conn, model, rows)
+            if conn.dialect.name == "postgresql":
+                for _name, model in order:
+                    table = model.__table__.name
+                    conn.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}"
+                    )
+
+    def _write_truth(self) -> None:
+        t = self.truth
+        table = pa.table(
+            {
+                "account_id": np.arange(1, self.cfg.accounts + 1),
+                "external_id": [a["external_id"] for a in self.rows["accounts"]],
+                "archetype": t.archetype,
+                "fit": t.fit,
+                "sentiment": t.sentiment,
+                "dm_engaged": t.dm_engaged,
+                "support_trouble": t.support_trouble,
+                "decline_start_month": np.where(t.decline_start < 10_000, t.decline_start, -1),
+                "key_features_adopted": (t.adopt_month < self.cfg.months).sum(axis=1),
+                "churned": [len(c) > 0 for c in t.churn_months],
+                "churn_months": pa.array(t.churn_months, pa.list_(pa.int64())),
+            }
+        )
+        pq.write_table(table, self.settings.home / "demo_truth.parquet")
+        cfg = asdict(self.cfg)
+        cfg["as_of"] = self.cfg.as_of.isoformat()
+        (self.settings.home / "demo.json").write_text(json.dumps(cfg, indent=2))
+
+
+def _insert(conn: Connection, model: type, rows: list[dict[str, Any]], chunk: int = 20_000) -> None:
+    now = datetime.now(UTC)
+    table = model.__table__  # type: ignore[attr-defined]
+    has_ts = "created_at" in table.c
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        if has_ts:
+            part = [{**r, "created_at": now, "updated_at": now} for r in part]
+        conn.execute(insert(model), part)
+
+
+def _summary(kind: str, who: str, rng: np.random.Generator) -> str:
+    notes = {
+        "check_in": (
+            "Reviewed open questions and usage of the main dashboards.",
+            "Walked through the latest release; no blockers raised.",
+        ),
+        "qbr": (
+            "Reviewed goals for the quarter, adoption figures and the renewal timeline.",
+            "Presented value delivered so far; agreed next quarter's success plan.",
+        ),
+        "training": ("Trained new users on building dashboards and scheduling reports.",),
+        "renewal": ("Discussed renewal terms and seat count for next year.",),
+        "escalation": ("Escalated an unresolved support case; agreed a fix date.",),
+    }[kind]
+    return f"{notes[int(rng.integers(len(notes)))]} Contact: {who}."

@@ -1,0 +1,86 @@
+"""Building (or reusing) the demo company in the data folder."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from dataclasses import asdict
+
+from sqlalchemy import select
+
+from northstar.auth.models import Role, User
+from northstar.auth.service import create_user
+from northstar.config import Settings
+from northstar.db.engine import make_engine, reset_engines, session_scope
+from northstar.db.migrate import upgrade
+from northstar.demo.generator import DemoBuilder, DemoConfig, DemoSummary, Progress
+
+
+class DataFolderInUse(RuntimeError):
+    pass
+
+
+def existing_demo(settings: Settings) -> dict | None:
+    marker = settings.home / "demo.json"
+    return json.loads(marker.read_text()) if marker.exists() else None
+
+
+def has_data(settings: Settings) -> bool:
+    if any(settings.events_dir.glob("*.parquet")) if settings.events_dir.exists() else False:
+        return True
+    db = settings.home / "northstar.db"
+    return db.exists() and db.stat().st_size > 0 and settings.database_url_override is None
+
+
+def build_demo(
+    settings: Settings, cfg: DemoConfig, rebuild: bool = False, progress: Progress | None = None
+) -> tuple[DemoSummary | None, str]:
+    """Make the demo company unless the same one is already there; returns (summary or None, admin password).
+
+    A data folder holding other data is never overwritten without ``rebuild``.
+    """
+    current = existing_demo(settings)
+    wanted = {**asdict(cfg), "as_of": cfg.as_of.isoformat()}
+    password = secrets.token_urlsafe(12)
+    if (
+        current is not None
+        and not rebuild
+        and {k: current.get(k) for k in ("accounts", "seed", "months")}
+        == {k: wanted[k] for k in ("accounts", "seed", "months")}
+    ):
+        upgrade(settings.database_url)
+        with session_scope(settings.database_url) as s:
+            create_user(s, "admin@northstar.demo", password, Role.ADMIN, "Ada Admin")
+        return None, password
+    if current is None and has_data(settings) and not rebuild:
+        raise DataFolderInUse(
+            f"{settings.home} already holds data that is not a demo; use --rebuild to replace it or set "
+            "NORTHSTAR_HOME to another folder"
+        )
+    _wipe(settings)
+    settings.ensure_home()
+    upgrade(settings.database_url)
+    summary = DemoBuilder(cfg, settings, progress).build(password)
+    return summary, password
+
+
+def _wipe(settings: Settings) -> None:
+    """Remove the demo's files, and empty the operational tables when they live in a server database."""
+    if settings.events_dir.exists():
+        shutil.rmtree(settings.events_dir)
+    for name in ("northstar.db", "northstar.db-wal", "northstar.db-shm", "demo.json", "demo_truth.parquet"):
+        (settings.home / name).unlink(missing_ok=True)
+    reset_engines()
+    if settings.database_url_override:
+        from northstar.db.registry import Base
+
+        upgrade(settings.database_url)
+        with make_engine(settings.database_url).begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+def admin_exists(settings: Settings) -> bool:
+    with session_scope(settings.database_url) as s:
+        return s.scalar(select(User.id).where(User.role == Role.ADMIN, User.password_hash.is_not(None))) is not None

@@ -1,0 +1,73 @@
+"""The one place that talks to DuckDB's Python API (pinned: 2.0's API differs from 1.x examples).
+
+DuckDB is used in memory only, as an engine over files: a DuckDB database file can be opened by one
+process at a time, which the web app, the CLI and a scheduler could not share.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_MEMORY_LIMIT = os.environ.get("NORTHSTAR_DUCKDB_MEMORY", "1GB")
+
+
+def connect(temp_dir: Path | None = None, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection that spills to ``temp_dir`` rather than grow past ``memory_limit``."""
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET TimeZone = 'UTC'")
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{_quote(str(temp_dir))}'")
+    return con
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + _quote(text) + "'"
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_with_progress(
+    con: duckdb.DuckDBPyConnection, sql: str, on_progress: Callable[[float], None] | None = None
+) -> list[tuple]:
+    """Run one statement; while it runs, report DuckDB's own progress estimate (0-100) every 0.2 s."""
+    if on_progress is None:
+        return con.execute(sql).fetchall()
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["rows"] = con.execute(sql).fetchall()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)
+        try:
+            pct = con.query_progress()
+        except duckdb.Error:
+            pct = -1
+        if pct is not None and pct >= 0:
+            on_progress(float(pct))
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    on_progress(100.0)
+    return box["rows"]  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Feedback: survey answers (NPS, CSAT, CES) and free text from any channel."""

@@ -1,0 +1,57 @@
+"""Survey answers and free-text feedback.
+
+Scales (DESIGN.md section 3): NPS 0-10, CSAT 1-5, CES 1-7; free text has no score.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from northstar.db.base import Base, ExternalIdMixin, TimestampMixin
+from northstar.db.types import str_enum
+
+
+class SurveyType(enum.StrEnum):
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"
+    TEXT = "text"
+
+
+#: Inclusive score range of each survey type.
+SCALES: dict[SurveyType, tuple[int, int]] = {
+    SurveyType.NPS: (0, 10),
+    SurveyType.CSAT: (1, 5),
+    SurveyType.CES: (1, 7),
+}
+
+
+class Feedback(ExternalIdMixin, TimestampMixin, Base):
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint(
+            "(survey_type = 'nps' AND score BETWEEN 0 AND 10)"
+            " OR (survey_type = 'csat' AND score BETWEEN 1 AND 5)"
+            " OR (survey_type = 'ces' AND score BETWEEN 1 AND 7)"
+            " OR (survey_type = 'text' AND score IS NULL)",
+            name="score_on_scale",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: NULL for free text (reviews, social posts) that matched no account.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    survey_type: Mapped[SurveyType] = mapped_column(str_enum(SurveyType))
+    score: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(10))
+    #: The moment asked about: onboarding, implementation, support, renewal, qbr, relationship, ...
+    touchpoint: Mapped[str | None] = mapped_column(String(50))
+    #: Where the answer came from: email, in_app, web, sms, social, review, call.
+    channel: Mapped[str | None] = mapped_column(String(30))
+    submitted_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,1 @@
+"""Importers: CSV, Parquet and JSON Lines into the operational and event stores, all-or-nothing."""

@@ -1,0 +1,170 @@
+"""Importing usage events: validated and written in bulk by DuckDB, never row by row in Python.
+
+One aggregate pass counts every kind of bad value; only when it finds some does a second, slower pass
+number the rows to name them. Clean files are then written in one COPY to a new Parquet batch. Events
+whose id is already stored (or that repeat within the file) are stored once: an event file is a stream
+that may be re-sent, so a repeat is a retry, not a conflict. Events without an id are identified by
+their content (account, user, event, timestamp, properties).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from northstar.accounts.models import Account, Contact
+from northstar.duck import ident
+from northstar.ingest.errors import ImportFailed, Problem
+from northstar.ingest.records import ImportResult
+from northstar.ingest.source import ColumnMap
+from northstar.usage.store import EventStore
+
+MAX_REPORTED = ImportFailed.MAX_PROBLEMS
+
+
+def _types(con: duckdb.DuckDBPyConnection, from_sql: str) -> dict[str, str]:
+    return {r[0]: str(r[1]).upper() for r in con.execute(f"DESCRIBE SELECT * FROM {from_sql}").fetchall()}
+
+
+def _text(col: str, dtype: str) -> str:
+    c = ident(col)
+    if dtype == "VARCHAR":
+        return f"NULLIF(trim({c}), '')"
+    if dtype.startswith(("STRUCT", "MAP")) or dtype.endswith("]") or dtype == "JSON":
+        return f"CAST(to_json({c}) AS VARCHAR)"
+    return f"CAST({c} AS VARCHAR)"
+
+
+def _timestamp(col: str, dtype: str) -> tuple[str, str]:
+    """(parsed UTC timestamp, raw text) expressions for the timestamp column."""
+    c = ident(col)
+    if dtype == "TIMESTAMP WITH TIME ZONE":
+        return f"timezone('UTC', {c})", f"CAST({c} AS VARCHAR)"
+    if dtype.startswith("TIMESTAMP") or dtype == "DATE":
+        return f"CAST({c} AS TIMESTAMP)", f"CAST({c} AS VARCHAR)"
+    raw = _text(col, dtype)
+    return f"timezone('UTC', TRY_CAST({raw} AS TIMESTAMPTZ))", raw
+
+
+def staged_select(con: duckdb.DuckDBPyConnection, from_sql: str, cmap: ColumnMap) -> str:
+    """SELECT giving text/typed columns: _account, _user, event, timestamp, _ts_raw, properties, event_id."""
+    types = _types(con, from_sql)
+    f = cmap.fields
+    ts, ts_raw = _timestamp(f["timestamp"], types[f["timestamp"]])
+    props = _text(f["properties"], types[f["properties"]]) if "properties" in f else "NULL::VARCHAR"
+    user = _text(f["user_id"], types[f["user_id"]]) if "user_id" in f else "NULL::VARCHAR"
+    account = _text(f["account"], types[f["account"]])
+    event = _text(f["event"], types[f["event"]])
+    explicit = _text(f["event_id"], types[f["event_id"]]) if "event_id" in f else "NULL::VARCHAR"
+    return (
+        f"SELECT {account} AS _account, {user} AS _user, {event} AS event, {ts} AS timestamp, "
+        f"{ts_raw} AS _ts_raw, {props} AS properties, {explicit} AS _explicit_id FROM {from_sql}"
+    )
+
+
+def _register_refs(con: duckdb.DuckDBPyConnection, session: Session) -> None:
+    accounts = session.execute(select(Account.external_id, Account.id)).all()
+    contacts = session.execute(select(Contact.external_id, Contact.id)).all()
+    con.register(
+        "_accounts",
+        pa.table(
+            {"external_id": [a for a, _ in accounts], "id": [i for _, i in accounts]},
+            schema=pa.schema([("external_id", pa.string()), ("id", pa.int64())]),
+        ),
+    )
+    con.register(
+        "_contacts",
+        pa.table(
+            {"external_id": [a for a, _ in contacts], "id": [i for _, i in contacts]},
+            schema=pa.schema([("external_id", pa.string()), ("id", pa.int64())]),
+        ),
+    )
+
+
+CHECKS = {
+    # name: (condition on the joined row, column field, message)
+    "account_missing": ("s._account IS NULL", "account", "required value is empty"),
+    "account_unknown": ("s._account IS NOT NULL AND a.id IS NULL", "account", "unknown account"),
+    "event_missing": ("s.event IS NULL", "event", "required value is empty"),
+    "ts_missing": ("s._ts_raw IS NULL", "timestamp", "required value is empty"),
+    "ts_bad": ("s._ts_raw IS NOT NULL AND s.timestamp IS NULL", "timestamp", "unparsable timestamp"),
+    "props_bad": (
+        "s.properties IS NOT NULL AND NOT coalesce(json_valid(s.properties), false)",
+        "properties",
+        "invalid JSON",
+    ),
+}
+
+
+def import_events(
+    con: duckdb.DuckDBPyConnection,
+    session: Session,
+    store: EventStore,
+    file: str,
+    from_sql: str,
+    cmap: ColumnMap,
+    on_progress: Callable[[float], None] | None = None,
+) -> ImportResult:
+    _register_refs(con, session)
+    staged = staged_select(con, from_sql, cmap)
+    joined = f"({staged}) s LEFT JOIN _accounts a ON a.external_id = s._account"
+    counts = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (cond, _, _) in CHECKS.items())
+    total, *bad = con.execute(f"SELECT count(*), {counts} FROM {joined}").fetchone()  # type: ignore[misc]
+    if any(bad):
+        raise ImportFailed(file, _name_bad_rows(con, joined, cmap), total=sum(bad))
+
+    event_id = (
+        "coalesce(s._explicit_id, md5(concat_ws('|', s._account, coalesce(s._user, ''), s.event, "
+        "strftime(s.timestamp, '%Y-%m-%dT%H:%M:%S.%f'), coalesce(s.properties, ''))))"
+    )
+    rows = (
+        f"SELECT {event_id} AS event_id, a.id AS account_id, c.id AS contact_id, s._user AS user_id, s.event, "
+        f"s.timestamp, s.properties FROM {joined} LEFT JOIN _contacts c ON c.external_id = s._user"
+    )
+    # A repeat within the file or of a stored event is a retry: keep the first.
+    dedup = f"SELECT * FROM ({rows}) QUALIFY row_number() OVER (PARTITION BY event_id) = 1"
+    if store.files():
+        lo, hi = con.execute(f"SELECT min(timestamp), max(timestamp) FROM ({staged})").fetchone()  # type: ignore[misc]
+        stored = f"(SELECT event_id FROM {store.from_sql()} WHERE timestamp BETWEEN '{lo}' AND '{hi}')"
+        dedup = f"SELECT n.* FROM ({dedup}) n ANTI JOIN {stored} o ON o.event_id = n.event_id"
+    else:
+        dups = con.execute(f"SELECT count(*) - count(DISTINCT {event_id}) FROM {joined}").fetchone()[0]  # type: ignore[index]
+        if dups == 0:
+            dedup = rows
+    store.clear_staging()
+    _, written = store.write_query(con, dedup, on_progress)
+    return ImportResult("events", file, rows=int(total), inserted=written, unchanged=int(total) - written)
+
+
+def _name_bad_rows(con: duckdb.DuckDBPyConnection, joined: str, cmap: ColumnMap) -> list[Problem]:
+    """Number the rows (single-threaded, so in file order) and describe the first bad ones."""
+    con.execute("SET threads = 1")
+    try:
+        flags = ", ".join(f"({cond}) AS {name}" for name, (cond, _, _) in CHECKS.items())
+        numbered = f"SELECT row_number() OVER () AS _row, s._account, s._ts_raw, {flags} FROM {joined}"
+        where = " OR ".join(CHECKS)
+        bad = con.execute(f"SELECT * FROM ({numbered}) WHERE {where} ORDER BY _row LIMIT {MAX_REPORTED}")
+        names = [d[0] for d in bad.description]
+        problems: list[Problem] = []
+        for row in bad.fetchall():
+            rec = dict(zip(names, row, strict=True))
+            for name, (_, field, message) in CHECKS.items():
+                if rec[name]:
+                    detail = message
+                    if name == "account_unknown":
+                        detail = f"unknown account {rec['_account']!r}"
+                    elif name == "ts_bad":
+                        detail = f"unparsable timestamp {rec['_ts_raw']!r} (expected ISO 8601)"
+                    problems.append(Problem(int(rec["_row"]), cmap.fields.get(field, field), detail))
+        return problems
+    finally:
+        con.execute("RESET threads")
+
+
+def default_temp(store_root: Path) -> Path:
+    return store_root.parent / "tmp"

@@ -1,0 +1,1 @@
+"""Subscriptions, contracts and invoices: the source of every revenue metric."""

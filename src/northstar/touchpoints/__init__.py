@@ -1,0 +1,1 @@
+"""Touchpoints: every interaction with a customer on every channel."""

@@ -1,0 +1,1 @@
+"""Product usage: the columnar event store and usage analytics."""

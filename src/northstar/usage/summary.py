@@ -1,0 +1,119 @@
+"""Per-account usage summary and notable changes, written once as Ibis expressions.
+
+The same expressions run on the embedded engine (DuckDB over the Parquet store) and, unchanged, on
+PostgreSQL, Spark or any Ibis backend holding an ``events`` table of the store's schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import ibis
+import ibis.expr.types as ir
+
+from northstar.usage.store import EventStore
+
+
+def events_table(store: EventStore, con: ibis.BaseBackend | None = None) -> ir.Table:
+    """The event store as an Ibis table on an in-memory DuckDB (an empty table when nothing is stored)."""
+    con = con or ibis.duckdb.connect()
+    files = store.files()
+    if files:
+        return con.read_parquet([str(f) for f in files], table_name="events")
+    import pyarrow as pa
+
+    from northstar.usage.store import SCHEMA
+
+    return con.create_table("events", pa.Table.from_pylist([], schema=SCHEMA), temp=True)
+
+
+@dataclass
+class UsageSummary:
+    as_of: datetime
+    events_30d: int = 0
+    events_prev_30d: int = 0
+    active_users_30d: int = 0
+    active_days_30d: int = 0
+    last_activity: datetime | None = None
+    top_events: list[tuple[str, int]] = field(default_factory=list)
+    weekly: list[tuple[datetime, int]] = field(default_factory=list)
+
+    @property
+    def trend(self) -> float | None:
+        """Relative change of the last 30 days against the 30 before (None when there was nothing before)."""
+        if not self.events_prev_30d:
+            return None
+        return self.events_30d / self.events_prev_30d - 1.0
+
+
+def account_usage(events: ir.Table, account_id: int, as_of: datetime, weeks: int = 26) -> UsageSummary:
+    """Counts over trailing windows ending at ``as_of`` (exclusive), for one account."""
+    as_of = as_of.replace(tzinfo=None)
+    t = events.filter(events.account_id == account_id)
+    start_30, start_60 = as_of - timedelta(days=30), as_of - timedelta(days=60)
+    recent = t.filter((t.timestamp >= start_30) & (t.timestamp < as_of))
+    agg = t.aggregate(
+        events_30d=t.count(where=(t.timestamp >= start_30) & (t.timestamp < as_of)),
+        events_prev_30d=t.count(where=(t.timestamp >= start_60) & (t.timestamp < start_30)),
+        last_activity=t.timestamp.max(where=t.timestamp < as_of),
+    ).execute()
+    row = agg.iloc[0]
+    people = (
+        recent.aggregate(users=recent.user_id.nunique(), days=recent.timestamp.truncate("D").nunique())
+        .execute()
+        .iloc[0]
+    )
+    top = recent.group_by("event").aggregate(n=recent.count()).order_by([ibis.desc("n"), "event"]).limit(5).execute()
+    since = as_of - timedelta(weeks=weeks)
+    wk = t.filter((t.timestamp >= since) & (t.timestamp < as_of))
+    weekly = wk.group_by(week=wk.timestamp.truncate("W")).aggregate(n=wk.count()).order_by("week").execute()
+    last = row["last_activity"]
+    return UsageSummary(
+        as_of=as_of,
+        events_30d=int(row["events_30d"] or 0),
+        events_prev_30d=int(row["events_prev_30d"] or 0),
+        active_users_30d=int(people["users"] or 0),
+        active_days_30d=int(people["days"] or 0),
+        last_activity=None if last is None or str(last) == "NaT" else last.to_pydatetime(),
+        top_events=[(str(e), int(n)) for e, n in zip(top["event"], top["n"], strict=True)],
+        weekly=[(w.to_pydatetime(), int(n)) for w, n in zip(weekly["week"], weekly["n"], strict=True)],
+    )
+
+
+@dataclass(frozen=True)
+class UsageChange:
+    week: datetime
+    before: float
+    after: float
+
+    @property
+    def change(self) -> float:
+        return self.after / self.before - 1.0 if self.before else float("inf")
+
+
+def notable_changes(weekly: list[tuple[datetime, int]], window: int = 4, threshold: float = 0.4) -> list[UsageChange]:
+    """Weeks where the mean of the next ``window`` weeks differs from the previous ``window`` by more than
+    ``threshold`` (relative); consecutive detections keep only the strongest, so one shift is one entry.
+    Missing weeks count as zero."""
+    if not weekly:
+        return []
+    counts = dict(weekly)
+    first, last = weekly[0][0], weekly[-1][0]
+    weeks = [first + timedelta(weeks=i) for i in range(int((last - first).days / 7) + 1)]
+    series = [counts.get(w, 0) for w in weeks]
+    found: list[UsageChange] = []
+    for i in range(window, len(series) - window + 1):
+        before = sum(series[i - window : i]) / window
+        after = sum(series[i : i + window]) / window
+        if before == 0 and after == 0:
+            continue
+        rel = abs(after - before) / max(before, 1e-9)
+        if rel > threshold and abs(after - before) >= 5:
+            change = UsageChange(weeks[i], before, after)
+            if found and (weeks[i] - found[-1].week).days <= 7 * window:
+                if abs(change.after - change.before) > abs(found[-1].after - found[-1].before):
+                    found[-1] = change
+                continue
+            found.append(change)
+    return found

@@ -1,0 +1,183 @@
+"""The FastAPI application: sign-in, the account list and the account page (Customer 360)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+from starlette.middleware.sessions import SessionMiddleware
+
+from northstar import __version__
+from northstar.accounts.service import list_accounts, segments
+from northstar.auth.service import authenticate
+from northstar.config import Settings
+from northstar.customer360.service import AccountNotFound, build_profile, find_account
+from northstar.usage.store import EventStore
+from northstar.usage.summary import events_table
+from northstar.web.charts import line_chart
+from northstar.web.security import LoginRequired, check_csrf, csrf_token, current_user, db
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["version"] = __version__
+templates.env.filters["money"] = lambda v: f"{v:,.0f}" if v is not None else "–"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(title="Northstar", version=__version__, docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="northstar_session",
+        same_site="lax",
+        https_only=False,
+        max_age=12 * 3600,
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _exc: LoginRequired) -> Response:
+        target = "/login?" + urlencode({"next": request.url.path})
+        return RedirectResponse(target, status_code=303)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'"
+        )
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str = "/accounts") -> Response:
+        return templates.TemplateResponse(
+            request, "login.html", {"csrf": csrf_token(request), "next": _safe_next(next), "error": None}
+        )
+
+    @app.post("/login", response_class=HTMLResponse)
+    def login(
+        request: Request,
+        email: str = Form(...),
+        password: str = Form(...),
+        csrf: str = Form(""),
+        next: str = Form("/accounts"),
+        session: Session = Depends(db),
+    ) -> Response:
+        check_csrf(request, csrf)
+        user = authenticate(session, email, password)
+        if user is None:
+            return templates.TemplateResponse(
+                request,
+                "login.html",
+                {"csrf": csrf_token(request), "next": _safe_next(next), "error": "Wrong e-mail or password."},
+                status_code=401,
+            )
+        request.session.clear()  # a new session on sign-in (no fixation)
+        request.session["user_id"] = user.id
+        request.session["pw"] = (user.password_hash or "")[-16:]
+        return RedirectResponse(_safe_next(next), status_code=303)
+
+    @app.post("/logout")
+    def logout(request: Request, csrf: str = Form("")) -> Response:
+        check_csrf(request, csrf)
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/")
+    def home(request: Request, session: Session = Depends(db)) -> Response:
+        current_user(request, session)
+        return RedirectResponse("/accounts", status_code=303)
+
+    @app.get("/accounts", response_class=HTMLResponse)
+    def accounts(
+        request: Request,
+        q: str = "",
+        segment: str = "",
+        mine: bool = False,
+        sort: str = "name",
+        desc: bool = False,
+        page: int = 1,
+        session: Session = Depends(db),
+    ) -> Response:
+        user = current_user(request, session)
+        today = datetime.now(UTC).date()
+        result = list_accounts(
+            session,
+            today,
+            q=q,
+            segment=segment,
+            owner_id=user.id if mine else None,
+            sort=sort,
+            desc=desc,
+            page=page,
+        )
+        params = {
+            "q": q,
+            "segment": segment,
+            "mine": "true" if mine else "",
+            "sort": sort,
+            "desc": "true" if desc else "",
+        }
+        return templates.TemplateResponse(
+            request,
+            "accounts.html",
+            {
+                "user": user,
+                "csrf": csrf_token(request),
+                "result": result,
+                "segments": segments(session),
+                "params": params,
+                "qs": lambda **kw: urlencode({k: v for k, v in {**params, **kw}.items() if v not in ("", None)}),
+            },
+        )
+
+    @app.get("/accounts/{ref}", response_class=HTMLResponse)
+    def account_page(request: Request, ref: str, session: Session = Depends(db)) -> Response:
+        user = current_user(request, session)
+        try:
+            account = find_account(session, ref)
+        except AccountNotFound:
+            return templates.TemplateResponse(
+                request,
+                "not_found.html",
+                {"user": user, "csrf": csrf_token(request), "ref": ref},
+                status_code=404,
+            )
+        profile = build_profile(session, events_table(EventStore(settings.events_dir)), account)
+        mrr_chart = line_chart([(d.strftime("%b %Y"), v) for d, v in profile.mrr_history], label="MRR by month")
+        usage_chart = line_chart(
+            [(w.strftime("%d %b %Y"), float(n)) for w, n in profile.usage.weekly],
+            label="Usage events per week",
+        )
+        return templates.TemplateResponse(
+            request,
+            "account.html",
+            {
+                "user": user,
+                "csrf": csrf_token(request),
+                "p": profile,
+                "mrr_chart": mrr_chart,
+                "usage_chart": usage_chart,
+            },
+        )
+
+    return app
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths: an open redirect after sign-in would help phishing."""
+    return target if target.startswith("/") and not target.startswith("//") else "/accounts"

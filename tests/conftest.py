@@ -1,0 +1,97 @@
+"""Shared fixtures: a data folder per test, and a real PostgreSQL server started by the tests."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from northstar.config import Settings
+from northstar.db.engine import reset_engines
+from northstar.db.migrate import upgrade
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
+    if not found:
+        pytest.fail("PostgreSQL is not installed: run ./scripts/system-deps.sh (make test does)")
+    return Path(found[-1]).parent
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL on 127.0.0.1 (as the postgres user when the tests run as root)."""
+    bindir = _pg_bin()
+    root = Path(tempfile.mkdtemp(prefix="northstar-pg-"))
+    data = root / "data"
+    port = _free_port()
+    as_root = os.geteuid() == 0
+    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+    if as_root:
+        shutil.chown(root, "postgres", "postgres")
+        os.chmod(root, 0o700)
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "northstar", "--auth=trust", "-E", "UTF8",
+                    "--locale=C.UTF-8"], check=True, capture_output=True)
+    log = root / "server.log"
+    subprocess.run(
+        [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
+         f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off", "start"],
+        check=True, capture_output=True,
+    )
+    try:
+        yield f"postgresql://northstar@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_db_counter = iter(range(1, 10_000))
+
+
+def _new_pg_database(server: str) -> str:
+    import psycopg
+
+    name = f"t{os.getpid()}_{next(_db_counter)}_{int(time.time() * 1000) % 100000}"
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings on a fresh data folder, with the operational store on SQLite and on PostgreSQL in turn."""
+    url = None
+    if request.param == "postgresql":
+        url = _new_pg_database(request.getfixturevalue("postgres_server"))
+    s = Settings(home=tmp_path / "home", database_url_override=url, secret_key_override="test-secret")
+    s.ensure_home()
+    upgrade(s.database_url)
+    yield s
+    reset_engines()
+
+
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[Settings]:
+    """Settings on the embedded default only (for tests that are not about the store)."""
+    s = Settings(home=tmp_path / "home", secret_key_override="test-secret")
+    s.ensure_home()
+    upgrade(s.database_url)
+    yield s
+    reset_engines()
