@@ -46,19 +46,45 @@ def postgres_server() -> Iterator[str]:
     if as_root:
         shutil.chown(root, "postgres", "postgres")
         os.chmod(root, 0o700)
-    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "northstar", "--auth=trust", "-E", "UTF8",
-                    "--locale=C.UTF-8"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *prefix,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "northstar",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
+        check=True,
+        capture_output=True,
+    )
     log = root / "server.log"
     subprocess.run(
-        [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
-         f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off", "start"],
-        check=True, capture_output=True,
+        [
+            *prefix,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql://northstar@127.0.0.1:{port}"
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -145,8 +145,10 @@ def test_mapping_file_for_other_layouts(lite, tmp_path):
 
 
 def test_parquet_and_jsonl(lite, tmp_path):
-    pq.write_table(pa.table({"external_id": ["P-1"], "name": ["Parquet Co"], "customer_since": ["2024-01-05"]}),
-                   tmp_path / "a.parquet")
+    pq.write_table(
+        pa.table({"external_id": ["P-1"], "name": ["Parquet Co"], "customer_since": ["2024-01-05"]}),
+        tmp_path / "a.parquet",
+    )
     assert import_file(lite, "accounts", tmp_path / "a.parquet").inserted == 1
     lines = [{"external_id": "J-1", "name": "Json Co", "attributes": {"tier": "gold"}}]
     write(tmp_path / "a.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")

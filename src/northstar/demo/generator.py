@@ -362,6 +362,8 @@ class DemoBuilder:
                     if self.annual[i]
                     else month + timedelta(days=int(rng.integers(0, 28)))
                 )
+                if day > cfg.as_of:
+                    continue  # not happened yet
                 for line in range(3):
                     if (i, line) in open_rows:
                         close_term(int(i), line, day, "canceled")
@@ -374,6 +376,8 @@ class DemoBuilder:
                     row = open_rows.get((int(i), line))
                     if row is not None and row["end_date"] is not None and row["end_date"] <= month_end:
                         day = row["end_date"] + timedelta(days=1)
+                        if day > cfg.as_of:
+                            continue
                         close_term(int(i), line, day, "expired")
                         open_term(int(i), line, day)
             # Expansion and contraction.
@@ -381,6 +385,8 @@ class DemoBuilder:
             shrink = active & (tenure >= 3) & (rng.random(n) < 0.01 + 0.07 * declining)
             for i in np.flatnonzero(grow | shrink):
                 day = month + timedelta(days=int(rng.integers(0, 28)))
+                if day > cfg.as_of:
+                    continue
                 if grow[i] and not lines[i, 1:].all() and rng.random() < 0.45:
                     line = 2 if (self.persona[i] == 4 and not lines[i, 2]) else (1 if not lines[i, 1] else 2)
                     lines[i, line] = True
@@ -397,9 +403,12 @@ class DemoBuilder:
             # Reactivation of some lost customers.
             back = ~active & (gone_since >= 0) & (m - gone_since >= 2) & (rng.random(n) < 0.015)
             for i in np.flatnonzero(back):
+                day = month + timedelta(days=int(rng.integers(0, 28)))
+                if day > cfg.as_of:
+                    continue
                 seats[i] = max(1.0, seats[i] * 0.6)
                 active[i], lines[i, 0], gone_since[i] = True, True, -1
-                open_term(int(i), 0, month + timedelta(days=int(rng.integers(0, 28))))
+                open_term(int(i), 0, day)
             self._invoices(month, open_rows)
             self._touchpoints(m, month, active)
             self._feedback(m, month, active, adopted, unresolved_recent)
@@ -731,8 +740,6 @@ class DemoBuilder:
             else:
                 acc["lifecycle_stage"] = "adoption"
         for row in self.rows["subscriptions"]:
-            if row["start_date"] > today:
-                row["start_date"] = today
             if row["status"] == "active" and row["end_date"] is not None and row["end_date"] < today:
                 row["status"] = "expired"
 
