@@ -35,7 +35,9 @@ FILES = {
         "F1,K,u1,nps,9,Ottimo prodotto,2026-01-20T12:00:00Z\n"
         "F2,K,u2,csat,4,,2026-01-12T10:00:00Z\n"
     ),
-    "touchpoints": "external_id,account,channel,kind,occurred_at,subject\nTP1,K,call,check_in,2026-02-03T15:00:00Z,Check-in\n",
+    "touchpoints": (
+        "external_id,account,channel,kind,occurred_at,subject\nTP1,K,call,check_in,2026-02-03T15:00:00Z,Check-in\n"
+    ),
     "events": (
         "event_id,account,user_id,event,timestamp\n"
         "e1,K,u1,login,2026-01-20T08:00:00Z\ne2,K,u2,login,2026-01-20T09:00:00Z\n"

@@ -1,0 +1,63 @@
+"""The command line: help with examples everywhere, clear failures, and the 360 summary."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from northstar.cli.main import app
+from northstar.db.engine import reset_engines
+
+COMMANDS = [["demo"], ["serve"], ["import"], ["export"], ["db", "upgrade"], ["users", "create"], ["account"]]
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("NORTHSTAR_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("NORTHSTAR_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args):
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        result.text = " ".join(result.output.split())  # Rich wraps to the terminal width
+        return result
+
+    yield invoke
+    reset_engines()
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(run, command):
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.output and "northstar" in result.output
+
+
+def test_import_export_account_flow(run, tmp_path):
+    accounts = tmp_path / "a.csv"
+    accounts.write_text("external_id,name,segment\nX1,Xylo Ltd,SMB\n")
+    assert "schema" in run("db", "upgrade").output
+    out = run("import", "accounts", str(accounts))
+    assert out.exit_code == 0 and "1 new" in out.text
+    assert "1 unchanged" in run("import", "accounts", str(accounts)).text
+    out = run("account", "X1")
+    assert out.exit_code == 0 and "Xylo Ltd" in out.text and "Contacts" in out.text
+    assert run("account", "nobody").exit_code == 1
+    out = run("export", "accounts", str(tmp_path / "out.jsonl"))
+    assert out.exit_code == 0 and '"Xylo Ltd"' in (tmp_path / "out.jsonl").read_text()
+
+
+def test_bad_file_exits_non_zero_with_the_row(run, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("external_id,name,customer_since\nX1,Xylo,tomorrow\n")
+    out = run("import", "accounts", str(bad))
+    assert out.exit_code == 1
+    assert "row 1" in out.text and "customer_since" in out.text
+    assert run("import", "planets", str(bad)).exit_code == 1
+
+
+def test_users_create(run):
+    out = run("users", "create", "boss@example.com", "--role", "admin", "--password", "a-long-password")
+    assert out.exit_code == 0 and "admin" in out.text
+    assert run("users", "create", "x@example.com", "--password", "short").exit_code == 1
+    assert run("users", "create", "x@example.com", "--role", "king", "--password", "a-long-password").exit_code == 1

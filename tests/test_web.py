@@ -1,0 +1,152 @@
+"""The web skeleton: sign-in required, CSRF enforced, account list and Customer 360 page; and a real browser."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from datetime import date
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from northstar.auth.models import Role
+from northstar.auth.service import create_user
+from northstar.config import Settings
+from northstar.db.engine import reset_engines, session_scope
+from northstar.demo.generator import DemoConfig
+from northstar.demo.service import build_demo
+from northstar.web.app import create_app
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    s = Settings(home=tmp_path_factory.mktemp("web") / "home", secret_key_override="web-test-secret")
+    build_demo(s, DemoConfig(accounts=80, seed=3, events_per_account_month=20, as_of=date(2026, 11, 1)))
+    with session_scope(s.database_url) as db:
+        create_user(db, "csm@example.com", PASSWORD, Role.CSM, "Casey CSM")
+    yield s
+    reset_engines()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def signed_in(site) -> TestClient:
+    client = TestClient(create_app(site))
+    token = csrf_of(client.get("/login").text)
+    r = client.post(
+        "/login", data={"email": "csm@example.com", "password": PASSWORD, "csrf": token}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    return client
+
+
+def test_pages_need_sign_in(site):
+    client = TestClient(create_app(site))
+    for path in ("/", "/accounts", "/accounts/1"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_wrong_password_and_missing_csrf_are_refused(site):
+    client = TestClient(create_app(site))
+    token = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"email": "csm@example.com", "password": "nope-nope-nope", "csrf": token})
+    assert r.status_code == 401 and "Wrong e-mail or password" in r.text
+    r = client.post("/login", data={"email": "csm@example.com", "password": PASSWORD, "csrf": "forged"})
+    assert r.status_code == 403
+    assert client.get("/accounts", follow_redirects=False).status_code == 303
+
+
+def test_open_redirect_is_refused(site):
+    client = TestClient(create_app(site))
+    token = csrf_of(client.get("/login").text)
+    r = client.post(
+        "/login",
+        data={"email": "csm@example.com", "password": PASSWORD, "csrf": token, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/accounts"
+
+
+def test_account_list_search_and_page(site):
+    client = signed_in(site)
+    page = client.get("/accounts")
+    assert page.status_code == 200 and "80" in page.text and "ACME-000001" in page.text
+    found = client.get("/accounts", params={"q": "ACME-000007"})
+    assert len(re.findall(r'href="/accounts/\d+"', found.text)) == 1
+    assert "No account matches" in client.get("/accounts", params={"q": "zzz-none"}).text
+    account = client.get("/accounts/ACME-000007")
+    assert account.status_code == 200
+    for part in ("MRR history", "Contacts", "Timeline", "decision maker"):
+        assert part in account.text
+    assert client.get("/accounts/NOPE").status_code == 404
+
+
+def test_sign_out_ends_the_session(site):
+    client = signed_in(site)
+    token = csrf_of(client.get("/accounts").text)
+    assert client.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    assert client.get("/accounts", follow_redirects=False).status_code == 303
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(site), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(5)
+
+
+def test_in_a_real_browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        page = browser.new_page()
+        page.goto(server + "/accounts")
+        assert "/login" in page.url
+        page.get_by_label("E-mail").fill("csm@example.com")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(server + "/accounts")
+        page.get_by_label("Search").fill("ACME-000012")
+        page.get_by_role("button", name="Filter").click()
+        page.wait_for_url("**q=ACME-000012**")
+        assert page.locator("tbody tr").count() == 1
+        page.locator("tbody a").first.click()
+        page.wait_for_selector("[data-testid=arr]")
+        assert page.locator("h2", has_text="Timeline").is_visible()
+        assert page.locator("svg.chart").count() == 2
+        browser.close()
