@@ -198,3 +198,14 @@ def test_nothing_happens_after_as_of(demo):
     for table, col in (("tickets", "opened_at"), ("touchpoints", "occurred_at"), ("feedback", "submitted_at")):
         last = frame(settings, f"SELECT max({col}) AS m FROM {table}").m[0]
         assert pd.Timestamp(last).date() <= AS_OF - timedelta(days=0)
+
+
+def test_demo_never_overwrites_a_database_with_records(settings, tmp_path):
+    """On SQLite and on PostgreSQL: a store with records is not a demo's to wipe."""
+    from northstar.ingest.service import import_file
+
+    (tmp_path / "a.csv").write_text("external_id,name\nREAL-1,A real customer\n")
+    import_file(settings, "accounts", tmp_path / "a.csv")
+    with pytest.raises(DataFolderInUse):
+        build_demo(settings, DemoConfig(accounts=10, as_of=AS_OF))
+    assert export_table(settings, "accounts").num_rows == 1

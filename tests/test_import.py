@@ -205,3 +205,15 @@ def test_events_without_ids_are_identified_by_content(lite, tmp_path):
     r = import_file(lite, "events", write(tmp_path / "e.csv", text))
     assert r.inserted == 1  # an exact repeat is a retry
     assert import_file(lite, "events", tmp_path / "e.csv").inserted == 0
+
+
+def test_empty_cell_in_a_column_that_cannot_be_empty_keeps_the_value(settings, tmp_path):
+    import_file(settings, "accounts", FIXTURES / "accounts.csv")
+    import_file(settings, "contacts", FIXTURES / "contacts.csv")
+    r = import_file(settings, "contacts", write(tmp_path / "c.csv", "external_id,account,role,language\nC-1,A-1,,\n"))
+    assert (r.updated, r.unchanged) == (0, 1)
+    new = import_file(settings, "contacts", write(tmp_path / "n.csv", "external_id,account,role\nC-9,A-1,\n"))
+    assert new.inserted == 1
+    with session_scope(settings.database_url) as s:
+        assert s.scalar(select(Contact.role).where(Contact.external_id == "C-1")).value == "decision_maker"
+        assert s.scalar(select(Contact.role).where(Contact.external_id == "C-9")).value == "user"

@@ -683,7 +683,7 @@ class DemoBuilder:
         rng, t = self.rng, self.truth
         level = np.exp(0.35 * t.fit) * np.where(declining, 0.72 ** np.clip(m - t.decline_start, 0, 12), 1.0)
         level *= np.sqrt(seats / np.median(self.seats0)) * rng.lognormal(0, 0.15, len(level))
-        level *= 0.5 + 0.5 * np.clip(m - self.arrival + 1, 0, 1)  # a half month in the arrival month
+        level *= 0.5 + 0.5 * np.clip(m - self.arrival, 0, 1)  # a half month in the arrival month
         counts = np.where(active, rng.poisson(scale * level / level.mean()), 0)
         days_in_window = (min(month_end, self.cfg.as_of - timedelta(days=1)) - month).days + 1
         if days_in_window <= 0:

@@ -16,6 +16,9 @@ from northstar.db.engine import make_engine, reset_engines, session_scope
 from northstar.db.migrate import upgrade
 from northstar.demo.generator import DemoBuilder, DemoConfig, DemoSummary, Progress
 
+#: A demo with these settings equal is the same demo (``as_of`` moves with the calendar, so it is not compared).
+SAME_DEMO = ("accounts", "seed", "months", "events_per_account_month")
+
 
 class DataFolderInUse(RuntimeError):
     pass
@@ -27,10 +30,16 @@ def existing_demo(settings: Settings) -> dict | None:
 
 
 def has_data(settings: Settings) -> bool:
-    if any(settings.events_dir.glob("*.parquet")) if settings.events_dir.exists() else False:
+    """Whether the data folder or the configured database holds any records or events."""
+    if settings.events_dir.exists() and any(settings.events_dir.glob("*.parquet")):
         return True
-    db = settings.home / "northstar.db"
-    return db.exists() and db.stat().st_size > 0 and settings.database_url_override is None
+    if settings.database_url_override is None and not (settings.home / "northstar.db").exists():
+        return False
+    from northstar.accounts.models import Account
+
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as s:
+        return s.scalar(select(User.id).limit(1)) is not None or s.scalar(select(Account.id).limit(1)) is not None
 
 
 def build_demo(
@@ -46,8 +55,7 @@ def build_demo(
     if (
         current is not None
         and not rebuild
-        and {k: current.get(k) for k in ("accounts", "seed", "months")}
-        == {k: wanted[k] for k in ("accounts", "seed", "months")}
+        and {k: current.get(k) for k in SAME_DEMO} == {k: wanted[k] for k in SAME_DEMO}
     ):
         upgrade(settings.database_url)
         with session_scope(settings.database_url) as s:

@@ -217,10 +217,13 @@ def upsert(
     existing = _existing(session, kind, [v[kind.key] for v in parsed], columns)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    # An empty cell in a column that cannot be NULL keeps the stored value (or the default, for new rows).
+    table = model.__table__  # type: ignore[attr-defined]
+    keep = {c.name for c in table.columns if not c.nullable and c.name != "id"}
     for values in parsed:
         values = {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
         old = existing.get(values[kind.key])
-        clean = {k: v for k, v in values.items() if not k.startswith("_")}
+        clean = {k: v for k, v in values.items() if not k.startswith("_") and not (v is None and k in keep)}
         if "attributes" in clean and clean["attributes"] is None:
             clean["attributes"] = {}
         if old is None:

@@ -2,8 +2,8 @@
 
 A subscription row is one term of one product at one price: an upgrade, downgrade or renewal closes the
 row (``end_date``) and opens the next one. ``end_date`` is the last day of service, inclusive; NULL means
-open-ended. An account's MRR on a day is the sum of ``mrr`` over its rows active that day, converted to
-the reporting currency.
+open-ended. An account's MRR on a day is the sum of ``mrr`` over its rows active that day, in the
+currency each row states (conversion to a reporting currency belongs to the metrics layer's rate table).
 """
 
 from __future__ import annotations
