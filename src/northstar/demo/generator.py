@@ -246,16 +246,17 @@ class DemoBuilder:
             lang = C.COUNTRIES[self.country[i]][2]
             domain = self.rows["accounts"][i]["domain"]
             for k in range(int(self.n_contacts[i])):
-                first = C.FIRST_NAMES[int(rng.integers(len(C.FIRST_NAMES)))]
-                last = C.LAST_NAMES[int(rng.integers(len(C.LAST_NAMES)))]
+                first, first_ascii = C.PEOPLE[lang][int(rng.integers(len(C.PEOPLE[lang])))]
+                last, last_ascii = C.SURNAMES[lang][int(rng.integers(len(C.SURNAMES[lang])))]
+                full = f"{last} {first}" if lang == "ja" else f"{first} {last}"
                 cid = self.next_id("contacts")
                 self.rows["contacts"].append(
                     {
                         "id": cid,
                         "external_id": f"C-{cid:08d}",
                         "account_id": i + 1,
-                        "name": f"{first} {last}",
-                        "email": f"{first.lower()}.{last.lower()}{k}@{domain}",
+                        "name": full,
+                        "email": f"{first_ascii}.{last_ascii}{k}@{domain}",
                         "title": titles[k] if k < 3 else "Analyst",
                         "role": roles[k] if k < 3 else "user",
                         "language": lang if rng.random() < 0.9 else "en",

@@ -87,7 +87,7 @@ def _check_row(kind: Kind, values: dict[str, Any], present: set[str]) -> list[tu
 
 
 def parse_rows(
-    kind: Kind, file: str, rows: list[dict[str, Any]], cmap: ColumnMap
+    kind: Kind, file: str, rows: list[dict[str, Any]], cmap: ColumnMap, progress: Progress | None = None
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
     """Typed values per row (only the fields the file has), plus every problem found."""
     problems: list[Problem] = []
@@ -96,6 +96,8 @@ def parse_rows(
     fields = [(kind.field(name), col) for name, col in cmap.fields.items()]
     key_col = cmap.fields.get(kind.key, kind.key)
     for i, raw in enumerate(rows, start=1):
+        if progress and i % CHUNK == 0:
+            progress(CHUNK)
         values: dict[str, Any] = {}
         for f, col in fields:
             try:
@@ -203,9 +205,14 @@ def upsert(
     cmap: ColumnMap,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Validate every row, then insert new records and update changed ones in the caller's transaction."""
+    """Validate every row, then insert new records and update changed ones in the caller's transaction.
+
+    ``progress`` is called with the number of rows just handled: each row once when parsed, once when written.
+    """
     result = ImportResult(kind.name, file, rows=len(rows))
-    parsed, problems = parse_rows(kind, file, rows, cmap)
+    parsed, problems = parse_rows(kind, file, rows, cmap, progress)
+    if progress:
+        progress(len(rows) % CHUNK)
     refs = RefIndex(session)
     problems += _resolve_refs(kind, cmap, parsed, refs, result)
     if problems:

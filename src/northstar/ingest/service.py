@@ -78,7 +78,7 @@ def import_file(
                     nonlocal done
                     done += n
                     if progress:
-                        progress(done, len(rows))
+                        progress(done, 2 * len(rows))
 
                 result = upsert(session, kind, file, rows, cmap, step)
             session.add(
