@@ -217,3 +217,19 @@ def test_empty_cell_in_a_column_that_cannot_be_empty_keeps_the_value(settings, t
     with session_scope(settings.database_url) as s:
         assert s.scalar(select(Contact.role).where(Contact.external_id == "C-1")).value == "decision_maker"
         assert s.scalar(select(Contact.role).where(Contact.external_id == "C-9")).value == "user"
+
+
+def test_events_overlapping_batches_store_each_event_once(lite, tmp_path):
+    import_file(lite, "accounts", FIXTURES / "accounts.csv")
+    head = "event_id,account,event,timestamp\n"
+    first = write(
+        tmp_path / "1.csv", head + "".join(f"x{i},A-1,login,2025-02-0{1 + i % 5}T10:00:00Z\n" for i in range(6))
+    )
+    second = write(
+        tmp_path / "2.csv",
+        head + "".join(f"x{i},A-1,login,2025-02-0{1 + i % 5}T10:00:00Z\n" for i in (4, 5, 6, 7, 7)),
+    )
+    assert import_file(lite, "events", first).inserted == 6
+    r = import_file(lite, "events", second)
+    assert (r.rows, r.inserted, r.unchanged) == (5, 2, 3)  # x4, x5 stored already; x7 repeats in the file
+    assert sorted(e["event_id"] for e in export_table(lite, "events").to_pylist()) == [f"x{i}" for i in range(8)]
