@@ -209,3 +209,17 @@ def test_demo_never_overwrites_a_database_with_records(settings, tmp_path):
     with pytest.raises(DataFolderInUse):
         build_demo(settings, DemoConfig(accounts=10, as_of=AS_OF))
     assert export_table(settings, "accounts").num_rows == 1
+
+
+def test_small_demo_loads_on_both_stores_and_reads_back(settings):
+    from northstar.customer360.service import build_profile, find_account
+    from northstar.usage.summary import events_table
+
+    summary, _ = build_demo(settings, DemoConfig(accounts=30, seed=2, events_per_account_month=10, as_of=AS_OF))
+    assert export_table(settings, "contacts").num_rows == summary.rows["contacts"]
+    tickets = export_table(settings, "tickets").to_pylist()
+    assert len(tickets) == summary.rows["tickets"] and tickets[0]["opened_at"].tzinfo is not None
+    with session_scope(settings.database_url) as s:
+        profile = build_profile(s, events_table(EventStore(settings.events_dir)), find_account(s, "ACME-000001"))
+        assert profile.account.attributes["employees"] > 0
+        assert (profile.mrr > 0) == (profile.account.lifecycle_stage.value != "churned")

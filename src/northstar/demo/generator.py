@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from northstar.accounts.models import Account, Contact
 from northstar.auth.models import User
 from northstar.config import Settings
+from northstar.db.bulk import bulk_insert
 from northstar.db.engine import make_engine
 from northstar.demo import catalog as C
 from northstar.demo.phrases import pick
@@ -804,15 +804,16 @@ class DemoBuilder:
         (self.settings.home / "demo.json").write_text(json.dumps(cfg, indent=2))
 
 
-def _insert(conn: Connection, model: type, rows: list[dict[str, Any]], chunk: int = 20_000) -> None:
+def _insert(conn: Connection, model: type, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
     now = datetime.now(UTC)
     table = model.__table__  # type: ignore[attr-defined]
-    has_ts = "created_at" in table.c
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        if has_ts:
-            part = [{**r, "created_at": now, "updated_at": now} for r in part]
-        conn.execute(insert(model), part)
+    cols = [c.name for c in table.columns if c.name in rows[0] or c.name in ("created_at", "updated_at")]
+    if "created_at" in table.c:
+        for r in rows:
+            r["created_at"] = r["updated_at"] = now
+    bulk_insert(conn, table, rows, cols)
 
 
 def _summary(kind: str, who: str, rng: np.random.Generator) -> str:
