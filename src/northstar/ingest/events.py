@@ -13,12 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from northstar.accounts.models import Account, Contact
-from northstar.duck import ident
+from northstar.duck import ident, literal
 from northstar.ingest.errors import ImportFailed, Problem
 from northstar.ingest.records import ImportResult
 from northstar.ingest.source import ColumnMap
@@ -101,6 +102,9 @@ CHECKS = {
 }
 
 
+INVALID = "northstar: invalid event row"
+
+
 def import_events(
     con: duckdb.DuckDBPyConnection,
     session: Session,
@@ -110,6 +114,8 @@ def import_events(
     cmap: ColumnMap,
     on_progress: Callable[[float], None] | None = None,
 ) -> ImportResult:
+    """Validate and write in one pass: the write itself raises on the first bad row (then a slower pass
+    names the bad rows) and goes to a staging file; repeated ids are found on the staged ids alone."""
     _register_refs(con, session)
     staged = staged_select(con, from_sql, cmap)
     joined = f"({staged}) s LEFT JOIN _accounts a ON a.external_id = s._account"
@@ -117,32 +123,71 @@ def import_events(
         "coalesce(s._explicit_id, md5(concat_ws('|', s._account, coalesce(s._user, ''), s.event, "
         "strftime(s.timestamp, '%Y-%m-%dT%H:%M:%S.%f'), coalesce(s.properties, ''))))"
     )
-    # One pass over the file: every check, the time range, and whether any id repeats (distinct 64-bit
-    # hashes: a collision only sends a clean file down the deduplicating path, never the reverse).
-    counts = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (cond, _, _) in CHECKS.items())
-    total, lo, hi, repeats, *bad = con.execute(  # type: ignore[misc]
-        f"SELECT count(*), min(s.timestamp), max(s.timestamp), count(*) - count(DISTINCT hash({event_id})), "
-        f"{counts} FROM {joined}"
-    ).fetchone()
-    if any(bad):
-        raise ImportFailed(file, _name_bad_rows(con, joined, cmap), total=sum(bad))
+    bad = " OR ".join(f"({cond})" for cond, _, _ in CHECKS.values())
     rows = (
-        f"SELECT {event_id} AS event_id, a.id AS account_id, c.id AS contact_id, s._user AS user_id, s.event, "
-        f"s.timestamp, s.properties FROM {joined} LEFT JOIN _contacts c ON c.external_id = s._user"
+        f"SELECT {event_id} AS event_id, CASE WHEN {bad} THEN error('{INVALID}') ELSE a.id END AS account_id, "
+        f"c.id AS contact_id, s._user AS user_id, s.event, s.timestamp, s.properties "
+        f"FROM {joined} LEFT JOIN _contacts c ON c.external_id = s._user"
     )
-    # A repeat within the file or of a stored event is a retry: keep the first.
-    if repeats:
-        rows = f"SELECT * FROM ({rows}) QUALIFY row_number() OVER (PARTITION BY event_id) = 1"
-    if store.files() and total:
-        stored = f"(SELECT event_id FROM {store.from_sql()} WHERE timestamp BETWEEN '{lo}' AND '{hi}')"
-        rows = f"SELECT n.* FROM ({rows}) n ANTI JOIN {stored} o ON o.event_id = n.event_id"
     store.clear_staging()
     con.execute("SET preserve_insertion_order = false")  # the store keeps no row order; writing is faster
     try:
-        _, written = store.write_query(con, rows, on_progress)
+        path, total = store.stage_query(con, rows, on_progress)
+    except duckdb.Error as exc:
+        if INVALID not in str(exc):
+            raise
+        problems = _name_bad_rows(con, joined, cmap)
+        raise ImportFailed(file, problems, total=_count_bad(con, joined)) from None
     finally:
         con.execute("SET preserve_insertion_order = true")
-    return ImportResult("events", file, rows=int(total), inserted=written, unchanged=int(total) - written)
+    try:
+        path, written = _drop_repeats(con, store, path, total)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    store.publish(path, written)
+    return ImportResult("events", file, rows=total, inserted=written, unchanged=total - written)
+
+
+def _drop_repeats(con: duckdb.DuckDBPyConnection, store: EventStore, path: Path, total: int) -> tuple[Path, int]:
+    """A repeat within the file, or of an event already stored, is a retry: keep one. Only the staged
+    file's ids are read; the rare file with repeats is rewritten without them."""
+    if total == 0:
+        return path, 0
+    src = f"read_parquet({literal(str(path))})"
+    hashes = np.empty(total, dtype=np.uint64)
+    filled = 0
+    for batch in con.sql(f"SELECT hash(event_id) AS h FROM {src}").to_arrow_reader(1 << 20):
+        part = batch.column(0).to_numpy()
+        hashes[filled : filled + len(part)] = part
+        filled += len(part)
+    repeats = _has_repeats(hashes[:filled])
+    overlap = False
+    if store.files():
+        lo, hi = con.execute(f"SELECT min(timestamp), max(timestamp) FROM {src}").fetchone()  # type: ignore[misc]
+        stored = f"(SELECT event_id FROM {store.from_sql()} WHERE timestamp BETWEEN '{lo}' AND '{hi}')"
+        overlap = bool(con.execute(f"SELECT count(*) FROM {src} n SEMI JOIN {stored} o USING (event_id)").fetchone()[0])  # type: ignore[index]
+    if not repeats and not overlap:
+        return path, total
+    query = f"SELECT * FROM {src}"
+    if repeats:
+        query = f"SELECT * FROM ({query}) QUALIFY row_number() OVER (PARTITION BY event_id) = 1"
+    if overlap:
+        query = f"SELECT n.* FROM ({query}) n ANTI JOIN {stored} o ON o.event_id = n.event_id"
+    fresh, written = store.stage_query(con, query)
+    path.unlink(missing_ok=True)
+    return fresh, written
+
+
+def _has_repeats(hashes: np.ndarray) -> bool:
+    """Whether any 64-bit hash occurs twice (a collision only costs a needless deduplicating rewrite)."""
+    hashes.sort()
+    return bool(np.any(hashes[1:] == hashes[:-1]))
+
+
+def _count_bad(con: duckdb.DuckDBPyConnection, joined: str) -> int:
+    counts = " + ".join(f"count(*) FILTER (WHERE {cond})" for cond, _, _ in CHECKS.values())
+    return int(con.execute(f"SELECT {counts} FROM {joined}").fetchone()[0])  # type: ignore[index]
 
 
 def _name_bad_rows(con: duckdb.DuckDBPyConnection, joined: str, cmap: ColumnMap) -> list[Problem]:

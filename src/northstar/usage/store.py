@@ -67,6 +67,31 @@ class EventStore:
         self.staging.mkdir(parents=True, exist_ok=True)
         return self.staging / name, self.root / name
 
+    def stage_query(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        select_sql: str,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> tuple[Path, int]:
+        """Write the rows of ``select_sql`` (columns as ``SCHEMA``) to a staging file no reader sees yet."""
+        tmp, _ = self._new_path()
+        ordered = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in SQL_TYPES.items())
+        try:
+            rows = run_with_progress(
+                con,
+                f"COPY (SELECT {ordered} FROM ({select_sql})) TO {literal(str(tmp))} "
+                "(FORMAT parquet, COMPRESSION zstd)",
+                on_progress,
+            )
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp, int(rows[0][0]) if rows else 0
+
+    def publish(self, staged: Path, rows: int) -> tuple[Path | None, int]:
+        """Make a staged file part of the store, atomically (an empty one is dropped)."""
+        return self._publish(staged, self.root / staged.name, rows)
+
     def write_query(
         self,
         con: duckdb.DuckDBPyConnection,
@@ -74,16 +99,7 @@ class EventStore:
         on_progress: Callable[[float], None] | None = None,
     ) -> tuple[Path | None, int]:
         """Write the rows of ``select_sql`` (columns as ``SCHEMA``) as one new batch; returns (file, rows)."""
-        tmp, final = self._new_path()
-        ordered = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in SQL_TYPES.items())
-        rows = run_with_progress(
-            con,
-            f"COPY (SELECT {ordered} FROM ({select_sql})) TO {literal(str(tmp))} "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)",
-            on_progress,
-        )
-        count = int(rows[0][0]) if rows else 0
-        return self._publish(tmp, final, count)
+        return self.publish(*self.stage_query(con, select_sql, on_progress))
 
     def write_arrow(self, table: pa.Table) -> tuple[Path | None, int]:
         """Write an Arrow table of events (any column order; missing nullable columns are filled)."""
@@ -96,7 +112,7 @@ class EventStore:
             for c in COLUMNS
         ]
         tmp, final = self._new_path()
-        pq.write_table(pa.Table.from_arrays(cols, schema=SCHEMA), tmp, compression="zstd", row_group_size=1_000_000)
+        pq.write_table(pa.Table.from_arrays(cols, schema=SCHEMA), tmp, compression="zstd")
         return self._publish(tmp, final, table.num_rows)
 
     def _publish(self, tmp: Path, final: Path, count: int) -> tuple[Path | None, int]:
