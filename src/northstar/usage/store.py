@@ -80,7 +80,7 @@ class EventStore:
             rows = run_with_progress(
                 con,
                 f"COPY (SELECT {ordered} FROM ({select_sql})) TO {literal(str(tmp))} "
-                "(FORMAT parquet, COMPRESSION zstd)",
+                "(FORMAT parquet, COMPRESSION snappy)",  # twice as fast to write as zstd, for intake
                 on_progress,
             )
         except BaseException:
