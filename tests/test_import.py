@@ -233,3 +233,28 @@ def test_events_overlapping_batches_store_each_event_once(lite, tmp_path):
     r = import_file(lite, "events", second)
     assert (r.rows, r.inserted, r.unchanged) == (5, 2, 3)  # x4, x5 stored already; x7 repeats in the file
     assert sorted(e["event_id"] for e in export_table(lite, "events").to_pylist()) == [f"x{i}" for i in range(8)]
+
+
+def test_events_from_parquet_with_typed_timestamps(lite, tmp_path):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    import_file(lite, "accounts", FIXTURES / "accounts.csv")
+    plus2 = timezone(timedelta(hours=2))
+    table = pa.table(
+        {
+            "messageId": ["m1", "m2"],
+            "groupId": ["A-1", "A-3"],
+            "event": ["login", "export"],
+            "timestamp": pa.array([datetime(2025, 3, 1, 12, tzinfo=plus2), datetime(2025, 3, 2, 8, tzinfo=UTC)]),
+        }
+    )
+    pq.write_table(table, tmp_path / "e.parquet")
+    assert import_file(lite, "events", tmp_path / "e.parquet").inserted == 2
+    stored = {e["event_id"]: e["timestamp"] for e in export_table(lite, "events").to_pylist()}
+    assert stored["m1"] == datetime(2025, 3, 1, 10)  # 12:00+02:00 stored as 10:00 UTC
+    pq.write_table(
+        table.set_column(3, "timestamp", pa.array([None, datetime(2025, 3, 2)], pa.timestamp("us"))),
+        tmp_path / "bad.parquet",
+    )
+    with pytest.raises(ImportFailed, match="row 1, column 'timestamp': required value is empty"):
+        import_file(lite, "events", tmp_path / "bad.parquet")

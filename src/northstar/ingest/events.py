@@ -1,10 +1,10 @@
 """Importing usage events: validated and written in bulk by DuckDB, never row by row in Python.
 
-One aggregate pass counts every kind of bad value; only when it finds some does a second, slower pass
-number the rows to name them. Clean files are then written in one COPY to a new Parquet batch. Events
-whose id is already stored (or that repeat within the file) are stored once: an event file is a stream
-that may be re-sent, so a repeat is a retry, not a conflict. Events without an id are identified by
-their content (account, user, event, timestamp, properties).
+The file is read once, validated inside the write to a staging file (the first bad row fails it, and only
+then does a second, slower pass number the rows to name them), and the staged file is published as a new
+Parquet batch. Events whose id is already stored (or that repeat within the file) are stored once: an
+event file is a stream that may be re-sent, so a repeat is a retry, not a conflict. Events without an id
+are identified by their content (account, user, event, timestamp, properties).
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ def _text(col: str, dtype: str) -> str:
 def _timestamp(col: str, dtype: str) -> tuple[str, str]:
     """(parsed UTC timestamp, raw text) expressions for the timestamp column."""
     c = ident(col)
+    present = f"CASE WHEN {c} IS NULL THEN NULL ELSE 'typed' END"  # typed values cannot be unparsable
     if dtype == "TIMESTAMP WITH TIME ZONE":
-        return f"timezone('UTC', {c})", f"CAST({c} AS VARCHAR)"
+        return f"timezone('UTC', {c})", present
     if dtype.startswith("TIMESTAMP") or dtype == "DATE":
-        return f"CAST({c} AS TIMESTAMP)", f"CAST({c} AS VARCHAR)"
+        return f"CAST({c} AS TIMESTAMP)", present
     raw = _text(col, dtype)
     return f"timezone('UTC', TRY_CAST({raw} AS TIMESTAMPTZ))", raw
 
