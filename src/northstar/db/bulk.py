@@ -19,20 +19,49 @@ from sqlalchemy.engine import Connection
 CHUNK = 50_000
 
 
-def _sqlite_value(value: Any) -> Any:
-    if value is None or isinstance(value, (int, float, str)):
-        return value if not isinstance(value, bool) else int(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    raise TypeError(f"cannot bulk-load {type(value).__name__}")
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    """The text SQLAlchemy stores for a DateTime on SQLite (always six fraction digits, so text order is
+    time order), from a naive-UTC or aware datetime."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(sep=" ", timespec="microseconds")[:26]
+    return value.isoformat(sep=" ", timespec="microseconds")
+
+
+def _sqlite_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _sqlite_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _sqlite_enum(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _sqlite_bool(value: Any) -> Any:
+    return None if value is None else int(value)
+
+
+def _sqlite_converter(column: Any) -> Any:
+    """The function that turns one column's Python values into SQLite's stored form (None: as they are)."""
+    kind = type(column.type).__name__
+    python_type = getattr(column.type, "impl", column.type).__class__.__name__
+    if kind == "UTCDateTime" or python_type == "DateTime":
+        return _sqlite_datetime
+    if python_type == "Date":
+        return _sqlite_date
+    if kind == "JSON":
+        return _sqlite_json
+    if kind == "Enum":
+        return _sqlite_enum
+    if kind == "Boolean":
+        return _sqlite_bool
+    return None
 
 
 def bulk_insert(
@@ -46,10 +75,16 @@ def bulk_insert(
     if conn.dialect.name == "postgresql":
         return _copy_postgres(conn, table, cols, rows)
     sql = f'INSERT INTO "{table.name}" ({", ".join(cols)}) VALUES ({", ".join("?" for _ in cols)})'
+    convert = [_sqlite_converter(table.c[c]) for c in cols]
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(rows), CHUNK):
-            cursor.executemany(sql, [tuple(_sqlite_value(r.get(c)) for c in cols) for r in rows[start : start + CHUNK]])
+            chunk = rows[start : start + CHUNK]
+            columns = []
+            for c, f in zip(cols, convert, strict=True):
+                values = [r.get(c) for r in chunk]
+                columns.append(values if f is None else list(map(f, values)))
+            cursor.executemany(sql, list(zip(*columns, strict=True)))
     finally:
         cursor.close()
     return len(rows)

@@ -280,7 +280,6 @@ class DemoBuilder:
         plan_idx = np.where(self.seg == 0, 0, np.where(self.seg == 1, 1, 2))
         t.churn_months = [[] for _ in range(n)]
         store = EventStore(self.settings.events_dir)
-        usage_scale = self._usage_scale()
 
         def price(i: int, line: int) -> tuple[str, str, float]:
             options = C.PLANS[C.PRODUCT_LINES[line]]
@@ -348,8 +347,7 @@ class DemoBuilder:
                 + 1.0 * ~t.dm_engaged
                 - 0.45 * adopted
                 + 0.3 * (self.seg == 0)
-                + 0.1 * -t.sentiment * 0.0
-            )
+            )  # sentiment has no term: satisfaction does not keep a customer that is not succeeding
             hazard = sigmoid(logit)
             renewal_month = np.zeros(n, bool)
             for (i, line), row in open_rows.items():
@@ -413,12 +411,9 @@ class DemoBuilder:
             self._invoices(month, open_rows)
             self._touchpoints(m, month, active)
             self._feedback(m, month, active, adopted, unresolved_recent)
-            self._events(m, month, month_end, active, seats, adopted, declining, usage_scale, store)
+            self._events(m, month, month_end, active, seats, adopted, declining, cfg.events_per_account_month, store)
             self.progress(f"month {m + 1} of {M}", 0.1 + 0.75 * (m + 1) / M)
         self._finish(active)
-
-    def _usage_scale(self) -> float:
-        return self.cfg.events_per_account_month
 
     # ------------------------------------------------------------------ per-month record makers
     def _tickets(self, month: date, month_end: date, n_tickets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
