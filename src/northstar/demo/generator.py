@@ -417,8 +417,11 @@ class DemoBuilder:
 
     # ------------------------------------------------------------------ per-month record makers
     def _tickets(self, month: date, month_end: date, n_tickets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """This month's tickets, drawn for all accounts at once; returns unresolved counts per account."""
         unresolved = np.zeros(len(n_tickets))
-        now = datetime.combine(self.cfg.as_of, datetime.min.time(), UTC)
+        total = int(n_tickets.sum())
+        if total == 0:
+            return unresolved
         subjects = (
             "Cannot export report",
             "Dashboard loads slowly",
@@ -429,51 +432,55 @@ class DemoBuilder:
             "API rate limit",
             "Permissions issue",
         )
-        for i in np.flatnonzero(n_tickets):
-            trouble = bool(self.truth.support_trouble[i])
-            for _ in range(int(n_tickets[i])):
-                opened = datetime.combine(month, datetime.min.time(), UTC) + timedelta(
-                    days=int(rng.integers(0, 28)), seconds=int(rng.integers(8 * 3600, 19 * 3600))
-                )
-                if opened >= now:
-                    continue
-                prio = rng.choice(4, p=(0.25, 0.5, 0.2, 0.05))
-                first = opened + timedelta(hours=float(rng.exponential((6, 4, 2, 0.5)[prio] * (2 if trouble else 1))))
-                resolved_ok = rng.random() < (0.55 if trouble else 0.97)
-                resolved = (
-                    opened + timedelta(hours=float(rng.exponential(60 if trouble else 20))) if resolved_ok else None
-                )
-                if resolved is not None and resolved >= now:
-                    resolved = None
-                if resolved is None:
-                    unresolved[i] += 1
-                sat = None
-                if resolved is not None and rng.random() < 0.4:
-                    hours = (resolved - opened).total_seconds() / 3600
-                    sat = int(
-                        np.clip(round(4.6 - hours / 48 + 0.4 * self.truth.sentiment[i] + rng.normal(0, 0.6)), 1, 5)
-                    )
-                tid = self.next_id("tickets")
-                contact = int(self.contact_offset[i] + rng.integers(self.n_contacts[i])) + 1
-                self.rows["tickets"].append(
-                    {
-                        "id": tid,
-                        "external_id": f"T-{tid:08d}",
-                        "account_id": int(i) + 1,
-                        "contact_id": contact,
-                        "subject": subjects[int(rng.integers(len(subjects)))],
-                        "category": None,
-                        "priority": ("low", "normal", "high", "urgent")[prio],
-                        "channel": ("email", "chat", "web", "phone")[int(rng.integers(4))],
-                        "status": "closed" if resolved else ("pending" if rng.random() < 0.3 else "open"),
-                        "opened_at": opened,
-                        "first_response_at": first if first < now else None,
-                        "resolved_at": resolved,
-                        "satisfaction": sat,
-                    }
-                )
-                if sat is not None and rng.random() < 0.75:
-                    self._answer(int(i), contact, "csat", sat, "support", "email", resolved, "support")
+        acc = np.repeat(np.arange(len(n_tickets)), n_tickets)
+        trouble = self.truth.support_trouble[acc]
+        start = np.datetime64(month.isoformat(), "s")
+        now = np.datetime64(self.cfg.as_of.isoformat(), "s")
+        opened = start + (rng.integers(0, 28, total) * 86400 + rng.integers(8 * 3600, 19 * 3600, total)).astype(
+            "timedelta64[s]"
+        )
+        prio = rng.choice(4, total, p=(0.25, 0.5, 0.2, 0.05))
+        first_h = rng.exponential(np.array([6, 4, 2, 0.5])[prio] * np.where(trouble, 2, 1))
+        first = opened + (first_h * 3600).astype("timedelta64[s]")
+        resolve_h = rng.exponential(np.where(trouble, 60, 20))
+        resolved = opened + (resolve_h * 3600).astype("timedelta64[s]")
+        is_resolved = (rng.random(total) < np.where(trouble, 0.55, 0.97)) & (resolved < now)
+        asked = is_resolved & (rng.random(total) < 0.4)
+        sat = np.clip(
+            np.round(4.6 - resolve_h / 48 + 0.4 * self.truth.sentiment[acc] + rng.normal(0, 0.6, total)), 1, 5
+        )
+        contact = self.contact_offset[acc] + (rng.random(total) * self.n_contacts[acc]).astype(np.int64) + 1
+        subject = rng.integers(0, len(subjects), total)
+        channel = rng.integers(0, 4, total)
+        pending = rng.random(total) < 0.3
+        csat_answer = rng.random(total) < 0.75
+        keep = opened < now
+        np.add.at(unresolved, acc[keep & ~is_resolved], 1)
+        as_dt = _to_datetimes
+        opened_dt, first_dt, resolved_dt = as_dt(opened), as_dt(first), as_dt(resolved)
+        for k in np.flatnonzero(keep):
+            tid = self.next_id("tickets")
+            done = bool(is_resolved[k])
+            score = int(sat[k]) if asked[k] else None
+            self.rows["tickets"].append(
+                {
+                    "id": tid,
+                    "external_id": f"T-{tid:08d}",
+                    "account_id": int(acc[k]) + 1,
+                    "contact_id": int(contact[k]),
+                    "subject": subjects[subject[k]],
+                    "category": None,
+                    "priority": ("low", "normal", "high", "urgent")[prio[k]],
+                    "channel": ("email", "chat", "web", "phone")[channel[k]],
+                    "status": "closed" if done else ("pending" if pending[k] else "open"),
+                    "opened_at": opened_dt[k],
+                    "first_response_at": first_dt[k] if first[k] < now else None,
+                    "resolved_at": resolved_dt[k] if done else None,
+                    "satisfaction": score,
+                }
+            )
+            if score is not None and csat_answer[k]:
+                self._answer(int(acc[k]), int(contact[k]), "csat", score, "support", "email", resolved_dt[k], "support")
         return unresolved
 
     def _answer(
@@ -809,6 +816,11 @@ def _insert(conn: Connection, model: type, rows: list[dict[str, Any]]) -> None:
         for r in rows:
             r["created_at"] = r["updated_at"] = now
     bulk_insert(conn, table, rows, cols)
+
+
+def _to_datetimes(values: np.ndarray) -> list[datetime]:
+    """numpy datetime64 seconds to timezone-aware UTC datetimes."""
+    return [datetime.fromtimestamp(int(v), UTC) for v in values.astype("datetime64[s]").astype(np.int64)]
 
 
 def _summary(kind: str, who: str, rng: np.random.Generator) -> str:
