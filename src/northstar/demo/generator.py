@@ -587,35 +587,39 @@ class DemoBuilder:
             ("email", "renewal", "Renewal conversation"),
             ("call", "escalation", "Escalation call"),
         )
-        for i in np.flatnonzero(n_tp):
-            for _ in range(int(n_tp[i])):
-                ch, kind, subject = kinds[int(rng.choice(6, p=(0.35, 0.3, 0.12, 0.1, 0.08, 0.05)))]
-                at = datetime.combine(month, datetime.min.time(), UTC) + timedelta(
-                    days=int(rng.integers(0, 28)), hours=int(rng.integers(9, 18))
-                )
-                if at.date() >= self.cfg.as_of:
-                    continue
-                with_dm = (
-                    bool(t.dm_engaged[i]) and kind in ("qbr", "renewal") or (t.dm_engaged[i] and rng.random() < 0.2)
-                )
-                contact = int(self.contact_offset[i]) + (0 if with_dm else 1) + 1
-                who = self.rows["contacts"][contact - 1]["name"]
-                tid = self.next_id("touchpoints")
-                self.rows["touchpoints"].append(
-                    {
-                        "id": tid,
-                        "external_id": f"TP-{tid:08d}",
-                        "account_id": int(i) + 1,
-                        "contact_id": contact,
-                        "owner_id": self.rows["accounts"][i]["owner_id"],
-                        "channel": ch,
-                        "direction": "outbound" if rng.random() < 0.8 else "inbound",
-                        "kind": kind,
-                        "occurred_at": at,
-                        "subject": f"{subject} with {who}",
-                        "summary": _summary(kind, who, rng),
-                    }
-                )
+        total = int(n_tp.sum())
+        acc = np.repeat(np.arange(len(n_tp)), n_tp)
+        kind_idx = rng.choice(6, total, p=(0.35, 0.3, 0.12, 0.1, 0.08, 0.05))
+        days, hours = rng.integers(0, 28, total), rng.integers(9, 18, total)
+        engaged = t.dm_engaged[acc]
+        with_dm = engaged & (np.isin(kind_idx, (2, 4)) | (rng.random(total) < 0.2))
+        inbound = rng.random(total) >= 0.8
+        note = rng.integers(0, 2, total)
+        base = datetime.combine(month, datetime.min.time(), UTC)
+        for k in range(total):
+            at = base + timedelta(days=int(days[k]), hours=int(hours[k]))
+            if at.date() >= self.cfg.as_of:
+                continue
+            i = int(acc[k])
+            ch, kind, subject = kinds[kind_idx[k]]
+            contact = int(self.contact_offset[i]) + (0 if with_dm[k] else 1) + 1
+            who = self.rows["contacts"][contact - 1]["name"]
+            tid = self.next_id("touchpoints")
+            self.rows["touchpoints"].append(
+                {
+                    "id": tid,
+                    "external_id": f"TP-{tid:08d}",
+                    "account_id": i + 1,
+                    "contact_id": contact,
+                    "owner_id": self.rows["accounts"][i]["owner_id"],
+                    "channel": ch,
+                    "direction": "inbound" if inbound[k] else "outbound",
+                    "kind": kind,
+                    "occurred_at": at,
+                    "subject": f"{subject} with {who}",
+                    "summary": f"{_summary(kind, int(note[k]))} Contact: {who}.",
+                }
+            )
         if m % 6 == 2:
             for i in np.flatnonzero(active & (self.seg > 0)):
                 if rng.random() < 0.5:
@@ -823,18 +827,21 @@ def _to_datetimes(values: np.ndarray) -> list[datetime]:
     return [datetime.fromtimestamp(int(v), UTC) for v in values.astype("datetime64[s]").astype(np.int64)]
 
 
-def _summary(kind: str, who: str, rng: np.random.Generator) -> str:
-    notes = {
-        "check_in": (
-            "Reviewed open questions and usage of the main dashboards.",
-            "Walked through the latest release; no blockers raised.",
-        ),
-        "qbr": (
-            "Reviewed goals for the quarter, adoption figures and the renewal timeline.",
-            "Presented value delivered so far; agreed next quarter's success plan.",
-        ),
-        "training": ("Trained new users on building dashboards and scheduling reports.",),
-        "renewal": ("Discussed renewal terms and seat count for next year.",),
-        "escalation": ("Escalated an unresolved support case; agreed a fix date.",),
-    }[kind]
-    return f"{notes[int(rng.integers(len(notes)))]} Contact: {who}."
+_NOTES = {
+    "check_in": (
+        "Reviewed open questions and usage of the main dashboards.",
+        "Walked through the latest release; no blockers raised.",
+    ),
+    "qbr": (
+        "Reviewed goals for the quarter, adoption figures and the renewal timeline.",
+        "Presented value delivered so far; agreed next quarter's success plan.",
+    ),
+    "training": ("Trained new users on building dashboards and scheduling reports.",),
+    "renewal": ("Discussed renewal terms and seat count for next year.",),
+    "escalation": ("Escalated an unresolved support case; agreed a fix date.",),
+}
+
+
+def _summary(kind: str, choice: int) -> str:
+    notes = _NOTES[kind]
+    return notes[choice % len(notes)]
