@@ -77,6 +77,7 @@ def bulk_insert(
     sql = f'INSERT INTO "{table.name}" ({", ".join(cols)}) VALUES ({", ".join("?" for _ in cols)})'
     convert = [_sqlite_converter(table.c[c]) for c in cols]
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MB while loading: index pages stay in memory
     try:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
