@@ -8,7 +8,16 @@ from typer.testing import CliRunner
 from northstar.cli.main import app
 from northstar.db.engine import reset_engines
 
-COMMANDS = [["demo"], ["serve"], ["import"], ["export"], ["db", "upgrade"], ["users", "create"], ["account"]]
+COMMANDS = [
+    ["demo"],
+    ["serve"],
+    ["import"],
+    ["export"],
+    ["db", "upgrade"],
+    ["users", "create"],
+    ["account"],
+    ["metrics"],
+]
 
 
 @pytest.fixture

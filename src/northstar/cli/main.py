@@ -248,6 +248,59 @@ def account(ref: str = typer.Argument(..., help="Internal id, external id or exa
         _print_profile(p)
 
 
+@app.command()
+def metrics(
+    name: str = typer.Argument(None, help="The metric; see --list."),
+    list_: bool = typer.Option(False, "--list", help="List the metrics with their formulas."),
+    period: str = typer.Option(None, help="month, quarter or ttm (trailing twelve months)."),
+    start: str = typer.Option(None, "--from", help="First month (YYYY-MM-DD); default a year before --to."),
+    end: str = typer.Option(None, "--to", help="Last day (YYYY-MM-DD); default today."),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+) -> None:
+    """Compute a metric over the stores and print it.
+
+    Example: [bold]northstar metrics retention --period quarter --from 2025-01-01[/bold]
+    """
+    from northstar.metrics.service import CATALOGUE, compute
+    from northstar.store import open_settings
+
+    if list_ or not name:
+        table = Table("metric", "what it is", "formula", title="Metrics")
+        for m in CATALOGUE.values():
+            table.add_row(m.name, m.summary, m.formula)
+        console.print(table)
+        return
+    try:
+        df = compute(
+            open_settings(),
+            name,
+            date.fromisoformat(start) if start else None,
+            date.fromisoformat(end) if end else None,
+            period,
+        )
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")
+    else:
+        table = Table(*[str(c) for c in df.columns], title=name)
+        for row in df.itertuples(index=False):
+            table.add_row(
+                *[
+                    f"{v:,.4f}"
+                    if isinstance(v, float) and abs(v) < 10
+                    else f"{v:,.2f}"
+                    if isinstance(v, float)
+                    else str(v)
+                    for v in row
+                ]
+            )
+        console.print(table)
+
+
 def _print_profile(p) -> None:  # type: ignore[no-untyped-def]
     a = p.account
     head = Table.grid(padding=(0, 2))

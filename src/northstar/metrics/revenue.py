@@ -1,0 +1,176 @@
+"""Revenue metrics from subscription terms, as Ibis expressions (DuckDB by default; any Ibis backend).
+
+Definitions (DESIGN.md section 3; the SaaS conventions of e.g. the SaaS Metrics 2.0 / Baremetrics glossary):
+
+* MRR of an account at a month end = sum of ``mrr`` over its terms active that day (``start_date <= d <=
+  end_date``, open-ended when ``end_date`` is NULL).
+* Movements of month *m* per account, from MRR at the previous month end (``p``) and at *m*'s end (``c``):
+  ``new = c`` when ``p = 0`` and the account never had MRR before; ``reactivation = c`` when ``p = 0`` and it
+  had; ``expansion = c - p`` when ``c > p > 0``; ``contraction = c - p`` (negative) when ``0 < c < p``;
+  ``churn = -p`` when ``c = 0 < p``. They add up exactly to ``c - p``, and over accounts to the change in MRR.
+  Expansion is split into *cross-sell* (MRR in product lines the account did not have at ``p``) and
+  *upsell* (the rest), capped so the two add up to the expansion.
+* Over a period from month end *s* to month end *e*, on the base of accounts with MRR at *s* (Bessemer /
+  KeyBanc convention): ``GRR = (start - contraction - churn) / start``; ``NRR = (start + expansion -
+  contraction - churn) / start``, per account from its MRR at *s* and *e*; logo churn = base accounts with
+  no MRR at *e* / base accounts; revenue churn = churned MRR / start.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from northstar.revenue.service import month_ends
+
+
+def months_table(first: date, last: date) -> ir.Table:
+    """Month ends from ``first``'s month to ``last``'s, each with the month end before it."""
+    ends = month_ends(first - timedelta(days=31), last)
+    return ibis.memtable(
+        pa.table({"month": pa.array(ends[1:], pa.date32()), "prev_month": pa.array(ends[:-1], pa.date32())})
+    )
+
+
+SUBSCRIPTION_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.int64()),
+        ("product_line", pa.string()),
+        ("mrr", pa.float64()),
+        ("start_date", pa.date32()),
+        ("end_date", pa.date32()),
+    ]
+)
+
+
+def subscriptions_table(rows: pd.DataFrame | pa.Table) -> ir.Table:
+    """An in-memory Ibis table of subscription terms with the columns the revenue metrics read."""
+    if isinstance(rows, pd.DataFrame):
+        rows = pa.Table.from_pandas(rows[SUBSCRIPTION_SCHEMA.names], schema=SUBSCRIPTION_SCHEMA, preserve_index=False)
+    return ibis.memtable(rows.select(SUBSCRIPTION_SCHEMA.names).cast(SUBSCRIPTION_SCHEMA))
+
+
+def mrr_by_line(subs: ir.Table, months: ir.Table) -> ir.Table:
+    """MRR per (account, product line, month end), only where it is not zero."""
+    end = subs.end_date.fill_null(date(9999, 12, 31))
+    joined = subs.join(months, [subs.start_date <= months.month, end >= months.month])
+    return (
+        joined.group_by([joined.account_id, joined.product_line, joined.month])
+        .aggregate(mrr=joined.mrr.sum())
+        .filter(lambda t: t.mrr != 0)
+    )
+
+
+def mrr_by_account(subs: ir.Table, months: ir.Table) -> ir.Table:
+    """MRR per (account, month end), only where it is not zero."""
+    lines = mrr_by_line(subs, months)
+    return lines.group_by(["account_id", "month"]).aggregate(mrr=lines.mrr.sum())
+
+
+def movements(subs: ir.Table, first: date, last: date) -> ir.Table:
+    """Per account and month (``first``..``last``), the MRR movements that explain the change in MRR."""
+    months = months_table(first, last)
+    lines = mrr_by_line(subs, months.union(_month_before(months, first)))
+    # Pair each (account, line) with its value a month earlier.
+    shifted = lines.join(months, lines.month == months.prev_month).select(
+        "account_id", "product_line", month=months.month, prev=lines.mrr
+    )
+    cur = lines.filter(lines.month >= first.replace(day=1)).select("account_id", "product_line", "month", cur=lines.mrr)
+    paired = cur.outer_join(shifted, ["account_id", "product_line", "month"])
+    paired = paired.select(
+        account_id=ibis.coalesce(paired.account_id, paired.account_id_right),
+        product_line=ibis.coalesce(paired.product_line, paired.product_line_right),
+        month=ibis.coalesce(paired.month, paired.month_right),
+        cur=paired.cur.fill_null(0),
+        prev=paired.prev.fill_null(0),
+    )
+    acc = paired.group_by(["account_id", "month"]).aggregate(
+        end_mrr=paired.cur.sum(),
+        start_mrr=paired.prev.sum(),
+        new_line_mrr=paired.cur.sum(where=paired.prev == 0),
+    )
+    paying = subs.filter(subs.mrr > 0)
+    first_day = paying.group_by("account_id").aggregate(first_start=paying.start_date.min())
+    acc = acc.join(first_day, "account_id", how="left")
+    acc = acc.join(months, "month").select(acc, months.prev_month)
+    p, c = acc.start_mrr, acc.end_mrr
+    had_before = acc.first_start <= acc.prev_month
+    expansion = ibis.ifelse((c > p) & (p > 0), c - p, 0)
+    cross = ibis.least(expansion, acc.new_line_mrr.fill_null(0))
+    return acc.select(
+        "account_id",
+        "month",
+        "start_mrr",
+        "end_mrr",
+        new=ibis.ifelse((p == 0) & (c > 0) & ~had_before, c, 0),
+        reactivation=ibis.ifelse((p == 0) & (c > 0) & had_before, c, 0),
+        expansion=expansion,
+        upsell=expansion - cross,
+        cross_sell=cross,
+        contraction=ibis.ifelse((c < p) & (c > 0), c - p, 0),
+        churn=ibis.ifelse((c == 0) & (p > 0), -p, 0),
+    )
+
+
+def _month_before(months: ir.Table, first: date) -> ir.Table:
+    """The one month-end row before ``first`` (so the first month has a starting MRR)."""
+    before = date(first.year, first.month, 1) - timedelta(days=1)
+    return months_table(before, before)
+
+
+KINDS = ("new", "expansion", "contraction", "churn", "reactivation")
+
+
+def movements_summary(moves: ir.Table) -> pd.DataFrame:
+    """Totals per month: starting MRR, each movement (with upsell and cross-sell), ending MRR."""
+    cols = ["start_mrr", *KINDS, "upsell", "cross_sell", "end_mrr"]
+    out = moves.group_by("month").aggregate(**{c: moves[c].sum() for c in cols}).order_by("month").execute()
+    out["month"] = pd.to_datetime(out["month"]).dt.date
+    out[cols] = out[cols].astype(float).round(4)
+    return out
+
+
+def retention(subs: ir.Table, start: date, end: date) -> dict[str, float]:
+    """NRR, GRR, logo and revenue churn from month end ``start`` to month end ``end`` (base: MRR at start)."""
+    months = months_table(start, end).filter(lambda t: (t.month == start) | (t.month == end))
+    acc = mrr_by_account(subs, months)
+    s = acc.filter(acc.month == start).select("account_id", s=acc.mrr)
+    e = acc.filter(acc.month == end).select("account_id", e=acc.mrr)
+    j = s.join(e, "account_id", how="left")
+    j = j.select("account_id", "s", e=j.e.fill_null(0))
+    row = (
+        j.aggregate(
+            accounts=j.count(),
+            start=j.s.sum(),
+            expansion=ibis.greatest(j.e - j.s, 0).sum(),
+            contraction=ibis.ifelse(j.e > 0, ibis.greatest(j.s - j.e, 0), 0).sum(),
+            churn=ibis.ifelse(j.e == 0, j.s, 0).sum(),
+            churned_accounts=j.count(where=j.e == 0),
+        )
+        .execute()
+        .iloc[0]
+    )
+    start_mrr = _num(row["start"])
+    if not start_mrr:
+        return {"accounts": 0, "start_mrr": 0.0}
+    exp, con, churn = (_num(row[k]) for k in ("expansion", "contraction", "churn"))
+    return {
+        "accounts": int(row["accounts"]),
+        "start_mrr": start_mrr,
+        "expansion": exp,
+        "contraction": con,
+        "churn": churn,
+        "nrr": (start_mrr + exp - con - churn) / start_mrr,
+        "grr": (start_mrr - con - churn) / start_mrr,
+        "logo_churn": int(row["churned_accounts"]) / int(row["accounts"]),
+        "revenue_churn": churn / start_mrr,
+    }
+
+
+def _num(value: object) -> float:
+    """A SQL aggregate as a float: NULL (the sum of nothing) is 0."""
+    return 0.0 if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]

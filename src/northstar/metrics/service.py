@@ -1,0 +1,114 @@
+"""The metrics catalogue: each metric's one-line meaning and formula, and how to compute it from the stores.
+
+Entry points (CLI, web, reports, notebooks) call ``compute(settings, name, ...)`` and get a DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from northstar.config import Settings
+from northstar.db.engine import session_scope
+from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA, movements, movements_summary, retention, subscriptions_table
+from northstar.revenue.service import month_ends
+
+PERIODS = ("month", "quarter", "ttm")
+
+
+def load_subscriptions(settings: Settings) -> ir.Table:
+    """Subscription terms from the operational store, as an in-memory Ibis table."""
+    with session_scope(settings.database_url) as session:
+        rows = (
+            session.connection()
+            .exec_driver_sql("SELECT account_id, product_line, mrr, start_date, end_date FROM subscriptions")
+            .all()
+        )
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SUBSCRIPTION_SCHEMA.names]
+    arrays = []
+    for values, field in zip(columns, SUBSCRIPTION_SCHEMA, strict=True):
+        if pa.types.is_date(field.type):
+            values = [v if v is None or isinstance(v, date) else date.fromisoformat(str(v)[:10]) for v in values]
+        elif pa.types.is_floating(field.type):
+            values = [None if v is None else float(v) for v in values]  # PostgreSQL NUMERIC arrives as Decimal
+        arrays.append(pa.array(values, field.type))
+    return subscriptions_table(pa.Table.from_arrays(arrays, schema=SUBSCRIPTION_SCHEMA))
+
+
+def period_bounds(period: str, first: date, last: date) -> list[tuple[date, date]]:
+    """(start month end, end month end) pairs: each month, each calendar quarter, or trailing 12 months."""
+    ends = month_ends(first, last)
+    if period == "month":
+        return [(_prev_month_end(e), e) for e in ends]
+    if period == "quarter":
+        return [(_prev_month_end(_prev_month_end(_prev_month_end(e))), e) for e in ends if e.month % 3 == 0]
+    if period == "ttm":
+        out = []
+        for e in ends:
+            s = e
+            for _ in range(12):
+                s = _prev_month_end(s)
+            out.append((s, e))
+        return out
+    raise ValueError(f"unknown period {period!r}: choose {', '.join(PERIODS)}")
+
+
+def _prev_month_end(d: date) -> date:
+    return date(d.year, d.month, 1) - timedelta(days=1)
+
+
+def mrr_movements(settings: Settings, first: date, last: date, period: str = "month") -> pd.DataFrame:
+    return movements_summary(movements(load_subscriptions(settings), first, last))
+
+
+def retention_table(settings: Settings, first: date, last: date, period: str = "quarter") -> pd.DataFrame:
+    subs = load_subscriptions(settings)
+    rows = []
+    for start, end in period_bounds(period, first, last):
+        rows.append({"period_start": start, "period_end": end, **retention(subs, start, end)})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    summary: str
+    formula: str
+    compute: Callable[..., pd.DataFrame]
+    default_period: str = "month"
+
+
+CATALOGUE: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric(
+            "mrr-movements",
+            "MRR at each month end and the movements that explain its change.",
+            "end = start + new + expansion + contraction + churn + reactivation (expansion = upsell + cross-sell)",
+            mrr_movements,
+        ),
+        Metric(
+            "retention",
+            "NRR, GRR, logo churn and revenue churn per period, on the accounts paying at its start.",
+            "NRR = (start + expansion - contraction - churn) / start; GRR = (start - contraction - churn) / start",
+            retention_table,
+            "quarter",
+        ),
+    )
+}
+
+
+def compute(
+    settings: Settings, name: str, first: date | None = None, last: date | None = None, period: str | None = None
+) -> pd.DataFrame:
+    metric = CATALOGUE.get(name)
+    if metric is None:
+        raise ValueError(f"unknown metric {name!r}: see 'northstar metrics --list'")
+    last = last or datetime.now(UTC).date()
+    first = first or date(last.year - 1, last.month, 1)
+    return metric.compute(settings, first, last, period or metric.default_period)
