@@ -23,13 +23,14 @@ import functools
 import os
 import resource
 import shutil
-import subprocess
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from _common import gib, revision
 
 BUDGET_S = 600.0
 STEPS = (
@@ -100,23 +101,6 @@ def baseline(rows: int, accounts: int, path: Path) -> float:
         return time.perf_counter() - t0
     finally:
         con.close()
-
-
-def revision() -> str:
-    """The checked-out commit and whether src/ differs from it (the code being measured)."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "diff", "--quiet", "HEAD", "--", "src"]).returncode != 0
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" + uncommitted changes in src/" if dirty else "")
-
-
-def gib(n: float) -> str:
-    return f"{n / 2**30:.2f} GiB"
 
 
 def main() -> None:

@@ -36,6 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _common import gib, revision
+
 EVENT_NAMES = (
     "login",
     "dashboard_view",
@@ -203,23 +205,6 @@ def best(runs: list[Run]) -> Run:
     """Fastest run (noise only ever adds time), with the highest peak RSS seen over the repeats."""
     fastest = min(runs, key=lambda r: r.seconds)
     return Run(fastest.seconds, fastest.rows, fastest.inserted, fastest.bytes_out, max(r.peak_rss for r in runs))
-
-
-def revision() -> str:
-    """The checked-out commit and whether src/ differs from it (the code being measured)."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "diff", "--quiet", "HEAD", "--", "src"]).returncode != 0
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" + uncommitted changes in src/" if dirty else "")
-
-
-def gib(n: float) -> str:
-    return f"{n / 2**30:.2f} GiB"
 
 
 def measure(path: Path, workdir: Path, accounts: int, repeat: int, tasks: list[str]) -> dict[str, Run]:

@@ -1,0 +1,23 @@
+"""Helpers shared by the benchmarks (run as ``python bench/NAME.py``, so this folder is on the path)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def revision() -> str:
+    """The checked-out commit and whether src/ differs from it (the code being measured)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "diff", "--quiet", "HEAD", "--", "src"]).returncode != 0
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes in src/" if dirty else "")
+
+
+def gib(n: float) -> str:
+    return f"{n / 2**30:.2f} GiB"
