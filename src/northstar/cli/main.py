@@ -255,6 +255,11 @@ def metrics(
     period: str = typer.Option(None, help="month, quarter or ttm (trailing twelve months)."),
     start: str = typer.Option(None, "--from", help="First month (YYYY-MM-DD); default a year before --to."),
     end: str = typer.Option(None, "--to", help="Last day (YYYY-MM-DD); default today."),
+    by: str = typer.Option(
+        None,
+        help="Group by, comma-separated: month, quarter, touchpoint, channel, "
+        "language, segment, persona, account_id (feedback metrics).",
+    ),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
 ) -> None:
     """Compute a metric over the stores and print it.
@@ -277,6 +282,7 @@ def metrics(
             date.fromisoformat(start) if start else None,
             date.fromisoformat(end) if end else None,
             period,
+            [b.strip() for b in by.split(",") if b.strip()] if by else None,
         )
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")

@@ -15,29 +15,45 @@ import pyarrow as pa
 
 from northstar.config import Settings
 from northstar.db.engine import session_scope
+from northstar.metrics.feedback import DIMENSIONS, FEEDBACK_SCHEMA, ces, csat, feedback_table, nps
 from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA, movements, movements_summary, retention, subscriptions_table
 from northstar.revenue.service import month_ends
 
 PERIODS = ("month", "quarter", "ttm")
 
 
-def load_subscriptions(settings: Settings) -> ir.Table:
-    """Subscription terms from the operational store, as an in-memory Ibis table."""
+def load_table(settings: Settings, sql: str, schema: pa.Schema) -> pa.Table:
+    """Rows of ``sql`` on the operational store as an Arrow table of ``schema`` (dates and numbers
+    normalised: SQLite returns dates as text, PostgreSQL NUMERIC as Decimal)."""
     with session_scope(settings.database_url) as session:
-        rows = (
-            session.connection()
-            .exec_driver_sql("SELECT account_id, product_line, mrr, start_date, end_date FROM subscriptions")
-            .all()
-        )
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SUBSCRIPTION_SCHEMA.names]
+        rows = session.connection().exec_driver_sql(sql).all()
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema.names]
     arrays = []
-    for values, field in zip(columns, SUBSCRIPTION_SCHEMA, strict=True):
+    for values, field in zip(columns, schema, strict=True):
         if pa.types.is_date(field.type):
             values = [v if v is None or isinstance(v, date) else date.fromisoformat(str(v)[:10]) for v in values]
+        elif pa.types.is_timestamp(field.type):
+            values = [v if v is None or isinstance(v, datetime) else datetime.fromisoformat(str(v)) for v in values]
+            values = [v.astimezone(UTC).replace(tzinfo=None) if v is not None and v.tzinfo else v for v in values]
         elif pa.types.is_floating(field.type):
-            values = [None if v is None else float(v) for v in values]  # PostgreSQL NUMERIC arrives as Decimal
+            values = [None if v is None else float(v) for v in values]
         arrays.append(pa.array(values, field.type))
-    return subscriptions_table(pa.Table.from_arrays(arrays, schema=SUBSCRIPTION_SCHEMA))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def load_subscriptions(settings: Settings) -> ir.Table:
+    """Subscription terms from the operational store, as an in-memory Ibis table."""
+    sql = "SELECT account_id, product_line, mrr, start_date, end_date FROM subscriptions"
+    return subscriptions_table(load_table(settings, sql, SUBSCRIPTION_SCHEMA))
+
+
+def load_feedback(settings: Settings) -> ir.Table:
+    """Survey answers with their account's segment and persona, as an in-memory Ibis table."""
+    sql = (
+        "SELECT f.account_id, f.survey_type, f.score, f.language, f.touchpoint, f.channel, f.submitted_at, "
+        "a.segment, a.persona FROM feedback f LEFT JOIN accounts a ON a.id = f.account_id"
+    )
+    return feedback_table(load_table(settings, sql, FEEDBACK_SCHEMA))
 
 
 def period_bounds(period: str, first: date, last: date) -> list[tuple[date, date]]:
@@ -74,6 +90,21 @@ def retention_table(settings: Settings, first: date, last: date, period: str = "
     return pd.DataFrame(rows)
 
 
+def _feedback_metric(fn: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    def run(settings: Settings, first: date, last: date, period: str, by: list[str] | None = None) -> pd.DataFrame:
+        t = load_feedback(settings)
+        t = t.filter(
+            (t.submitted_at >= datetime.combine(first, datetime.min.time()))
+            & (t.submitted_at < datetime.combine(last + timedelta(days=1), datetime.min.time()))
+        )
+        unknown = set(by or []) - set(DIMENSIONS)
+        if unknown:
+            raise ValueError(f"cannot group by {', '.join(sorted(unknown))}: choose from {', '.join(DIMENSIONS)}")
+        return fn(t, by if by is not None else [period if period in ("month", "quarter") else "month"])
+
+    return run
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -99,16 +130,42 @@ CATALOGUE: dict[str, Metric] = {
             retention_table,
             "quarter",
         ),
+        Metric(
+            "nps",
+            "Net Promoter Score with its 95% interval and the counts behind it.",
+            "NPS = 100 (promoters 9-10 - detractors 0-6) / answers; se = 100 sqrt((p + d - (p - d)^2) / n)",
+            _feedback_metric(nps),
+        ),
+        Metric(
+            "csat",
+            "Customer satisfaction: share of 4-5 answers on a 1-5 scale, and the mean.",
+            "CSAT = answers of 4 or 5 / answers",
+            _feedback_metric(csat),
+        ),
+        Metric(
+            "ces",
+            "Customer effort score: mean answer on a 1-7 scale (7 = very easy).",
+            "CES = mean(score)",
+            _feedback_metric(ces),
+        ),
     )
 }
 
 
 def compute(
-    settings: Settings, name: str, first: date | None = None, last: date | None = None, period: str | None = None
+    settings: Settings,
+    name: str,
+    first: date | None = None,
+    last: date | None = None,
+    period: str | None = None,
+    by: list[str] | None = None,
 ) -> pd.DataFrame:
+    """One metric as a DataFrame; ``first``..``last`` default to the twelve months up to today."""
     metric = CATALOGUE.get(name)
     if metric is None:
         raise ValueError(f"unknown metric {name!r}: see 'northstar metrics --list'")
     last = last or datetime.now(UTC).date()
     first = first or date(last.year - 1, last.month, 1)
+    if by is not None:
+        return metric.compute(settings, first, last, period or metric.default_period, by)
     return metric.compute(settings, first, last, period or metric.default_period)

@@ -1,0 +1,86 @@
+"""Feedback metrics: NPS with a confidence interval, CSAT (top-two-box and mean), CES, response counts.
+
+* NPS = 100 × (share of promoters, 9–10 − share of detractors, 0–6), from −100 to 100. Its standard error
+  treats each answer as +1 / 0 / −1: ``var = p + d − (p − d)²`` per answer, ``se = 100 √(var / n)``, and the
+  interval is ``NPS ± z·se`` (z = 1.96 for 95%), clipped to [−100, 100] (the normal approximation for a
+  difference of multinomial proportions; e.g. Rocks, "Confidence intervals for NPS", 2016).
+* CSAT = share of 4–5 answers on a 1–5 scale (top-two-box), and the mean score.
+* CES = mean score on a 1–7 scale (7 = very easy).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+FEEDBACK_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.int64()),
+        ("survey_type", pa.string()),
+        ("score", pa.int64()),
+        ("language", pa.string()),
+        ("touchpoint", pa.string()),
+        ("channel", pa.string()),
+        ("submitted_at", pa.timestamp("us")),
+        ("segment", pa.string()),
+        ("persona", pa.string()),
+    ]
+)
+DIMENSIONS = ("month", "quarter", "touchpoint", "channel", "language", "segment", "persona", "account_id")
+Z95 = 1.959963984540054
+
+
+def feedback_table(rows: pa.Table) -> ir.Table:
+    return ibis.memtable(rows.select(FEEDBACK_SCHEMA.names).cast(FEEDBACK_SCHEMA))
+
+
+def _grouped(t: ir.Table, by: list[str]) -> tuple[ir.Table, list[str]]:
+    extra = {}
+    if "month" in by:
+        extra["month"] = t.submitted_at.truncate("M").cast("date")
+    if "quarter" in by:
+        extra["quarter"] = t.submitted_at.truncate("Q").cast("date")
+    return (t.mutate(**extra) if extra else t), by
+
+
+def nps(t: ir.Table, by: list[str] | None = None, z: float = Z95) -> pd.DataFrame:
+    """NPS, its interval and the counts behind it, per group of ``by`` (or overall)."""
+    answers = t.filter(t.survey_type == "nps")
+    answers, by = _grouped(answers, by or [])
+    metrics = dict(
+        responses=answers.count(),
+        promoters=answers.count(where=answers.score >= 9),
+        detractors=answers.count(where=answers.score <= 6),
+    )
+    out = (answers.group_by(by).aggregate(**metrics) if by else answers.aggregate(**metrics)).execute()
+    n = out.responses.astype(float)
+    p, d = out.promoters / n.where(n > 0), out.detractors / n.where(n > 0)
+    out["passives"] = out.responses - out.promoters - out.detractors
+    out["nps"] = 100 * (p - d)
+    se = 100 * np.sqrt((p + d - (p - d) ** 2) / n.where(n > 0))
+    out["nps_low"] = (out.nps - z * se).clip(-100, 100)
+    out["nps_high"] = (out.nps + z * se).clip(-100, 100)
+    return out.sort_values(by).reset_index(drop=True) if by else out
+
+
+def csat(t: ir.Table, by: list[str] | None = None) -> pd.DataFrame:
+    answers = t.filter(t.survey_type == "csat")
+    answers, by = _grouped(answers, by or [])
+    metrics = dict(
+        responses=answers.count(),
+        csat=answers.count(where=answers.score >= 4) / answers.count(),
+        mean_score=answers.score.mean(),
+    )
+    out = (answers.group_by(by).aggregate(**metrics) if by else answers.aggregate(**metrics)).execute()
+    return out.sort_values(by).reset_index(drop=True) if by else out
+
+
+def ces(t: ir.Table, by: list[str] | None = None) -> pd.DataFrame:
+    answers = t.filter(t.survey_type == "ces")
+    answers, by = _grouped(answers, by or [])
+    metrics = dict(responses=answers.count(), ces=answers.score.mean())
+    out = (answers.group_by(by).aggregate(**metrics) if by else answers.aggregate(**metrics)).execute()
+    return out.sort_values(by).reset_index(drop=True) if by else out
