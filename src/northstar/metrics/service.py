@@ -17,6 +17,7 @@ from northstar.config import Settings
 from northstar.db.engine import session_scope
 from northstar.metrics.feedback import DIMENSIONS, FEEDBACK_SCHEMA, ces, csat, feedback_table, nps
 from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA, movements, movements_summary, retention, subscriptions_table
+from northstar.metrics.support import TICKET_SCHEMA, support, tickets_table
 from northstar.revenue.service import month_ends
 
 PERIODS = ("month", "quarter", "ttm")
@@ -54,6 +55,27 @@ def load_feedback(settings: Settings) -> ir.Table:
         "a.segment, a.persona FROM feedback f LEFT JOIN accounts a ON a.id = f.account_id"
     )
     return feedback_table(load_table(settings, sql, FEEDBACK_SCHEMA))
+
+
+def load_tickets(settings: Settings) -> ir.Table:
+    """Tickets with their account's segment and persona, as an in-memory Ibis table."""
+    sql = (
+        "SELECT t.account_id, t.priority, t.channel, t.opened_at, t.first_response_at, t.resolved_at, "
+        "a.segment, a.persona FROM tickets t JOIN accounts a ON a.id = t.account_id"
+    )
+    return tickets_table(load_table(settings, sql, TICKET_SCHEMA))
+
+
+def support_table(
+    settings: Settings, first: date, last: date, period: str = "month", by: list[str] | None = None
+) -> pd.DataFrame:
+    t = load_tickets(settings)
+    start = datetime.combine(first, datetime.min.time())
+    end = min(datetime.combine(last + timedelta(days=1), datetime.min.time()), datetime.now(UTC).replace(tzinfo=None))
+    unknown = set(by or []) - {"month", "priority", "channel", "segment", "persona", "account_id"}
+    if unknown:
+        raise ValueError(f"cannot group by {', '.join(sorted(unknown))}")
+    return support(t.filter(t.opened_at >= start), end, by)
 
 
 def period_bounds(period: str, first: date, last: date) -> list[tuple[date, date]]:
@@ -129,6 +151,13 @@ CATALOGUE: dict[str, Metric] = {
             "NRR = (start + expansion - contraction - churn) / start; GRR = (start - contraction - churn) / start",
             retention_table,
             "quarter",
+        ),
+        Metric(
+            "support",
+            "Tickets opened and resolved, first response and resolution times, share within SLA.",
+            "median / p90 of hours to first response and to resolution; within SLA = answered within the "
+            "priority's target / tickets due",
+            support_table,
         ),
         Metric(
             "nps",
