@@ -174,3 +174,61 @@ def retention(subs: ir.Table, start: date, end: date) -> dict[str, float]:
 def _num(value: object) -> float:
     """A SQL aggregate as a float: NULL (the sum of nothing) is 0."""
     return 0.0 if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+RENEWAL_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.int64()),
+        ("product_line", pa.string()),
+        ("mrr", pa.float64()),
+        ("start_date", pa.date32()),
+        ("end_date", pa.date32()),
+        ("renewal_date", pa.date32()),
+    ]
+)
+
+
+def renewals(terms: ir.Table, start: date, end: date, grace_days: int = 30) -> dict[str, float]:
+    """Renewal rate by count and by ARR for terms that reached their end between ``start`` and ``end``.
+
+    A term is *up for renewal* when it ends in the window having run its course (its end is the day before
+    its renewal date, or it has none); amendments closed early for an upgrade or downgrade are not. It is
+    *renewed* when a term of the same account and product line starts within ``grace_days`` after it ends.
+    ARR = 12 × MRR of the expiring term.
+    """
+    ended = terms.filter(
+        terms.end_date.notnull()
+        & (terms.end_date >= start)
+        & (terms.end_date <= end)
+        & (terms.renewal_date.isnull() | (terms.renewal_date == terms.end_date + ibis.interval(days=1)))
+    )
+    nxt = terms.select(n_account=terms.account_id, n_line=terms.product_line, n_start=terms.start_date)
+    j = ended.left_join(
+        nxt,
+        [
+            ended.account_id == nxt.n_account,
+            ended.product_line == nxt.n_line,
+            nxt.n_start > ended.end_date,
+            nxt.n_start <= ended.end_date + ibis.interval(days=grace_days + 1),
+        ],
+    )
+    per_term = j.group_by([j.account_id, j.product_line, j.end_date, j.mrr]).aggregate(renewed=j.n_start.count() > 0)
+    row = (
+        per_term.aggregate(
+            up=per_term.count(),
+            renewed=per_term.count(where=per_term.renewed),
+            up_arr=(per_term.mrr * 12).sum(),
+            renewed_arr=(per_term.mrr * 12).sum(where=per_term.renewed),
+        )
+        .execute()
+        .iloc[0]
+    )
+    up, up_arr = int(row["up"]), _num(row["up_arr"])
+    return {
+        "up_for_renewal": up,
+        "renewed": int(row["renewed"]),
+        "renewal_rate": int(row["renewed"]) / up if up else float("nan"),
+        "up_for_renewal_arr": up_arr,
+        "renewed_arr": _num(row["renewed_arr"]),
+        "renewal_rate_arr": _num(row["renewed_arr"]) / up_arr if up_arr else float("nan"),
+    }

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
@@ -16,7 +17,15 @@ import pyarrow as pa
 from northstar.config import Settings
 from northstar.db.engine import session_scope
 from northstar.metrics.feedback import DIMENSIONS, FEEDBACK_SCHEMA, ces, csat, feedback_table, nps
-from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA, movements, movements_summary, retention, subscriptions_table
+from northstar.metrics.revenue import (
+    RENEWAL_SCHEMA,
+    SUBSCRIPTION_SCHEMA,
+    movements,
+    movements_summary,
+    renewals,
+    retention,
+    subscriptions_table,
+)
 from northstar.metrics.support import TICKET_SCHEMA, support, tickets_table
 from northstar.revenue.service import month_ends
 
@@ -46,6 +55,21 @@ def load_subscriptions(settings: Settings) -> ir.Table:
     """Subscription terms from the operational store, as an in-memory Ibis table."""
     sql = "SELECT account_id, product_line, mrr, start_date, end_date FROM subscriptions"
     return subscriptions_table(load_table(settings, sql, SUBSCRIPTION_SCHEMA))
+
+
+def renewal_table(settings: Settings, first: date, last: date, period: str = "quarter") -> pd.DataFrame:
+    sql = "SELECT account_id, product_line, mrr, start_date, end_date, renewal_date FROM subscriptions"
+    terms = ibis.memtable(load_table(settings, sql, RENEWAL_SCHEMA))
+    rows = []
+    for start, end in period_bounds(period, first, last):
+        rows.append(
+            {
+                "period_start": start + timedelta(days=1),
+                "period_end": end,
+                **renewals(terms, start + timedelta(days=1), end),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def load_feedback(settings: Settings) -> ir.Table:
@@ -150,6 +174,14 @@ CATALOGUE: dict[str, Metric] = {
             "NRR, GRR, logo churn and revenue churn per period, on the accounts paying at its start.",
             "NRR = (start + expansion - contraction - churn) / start; GRR = (start - contraction - churn) / start",
             retention_table,
+            "quarter",
+        ),
+        Metric(
+            "renewals",
+            "Renewal rate by count and by ARR of the contract terms that reached their end in each period.",
+            "renewal rate = terms renewed (same account and product line, within 30 days) / terms up for renewal; "
+            "by ARR with 12 x MRR",
+            renewal_table,
             "quarter",
         ),
         Metric(
