@@ -140,3 +140,36 @@ def test_catalogue_on_the_store_matches_the_hand_figures(settings, tmp_path):
     q = compute(settings, "retention", date(2025, 4, 1), date(2025, 4, 30), "ttm").iloc[0]
     assert q.period_end == date(2025, 4, 30) and q.period_start == date(2024, 4, 30)
     assert set(CATALOGUE) >= {"mrr-movements", "retention"}
+
+
+def test_scope_filters_and_parent_roll_up(lite, tmp_path):
+    from northstar.ingest.service import import_file
+    from northstar.metrics.scope import Scope
+    from northstar.metrics.service import compute
+
+    (tmp_path / "a.csv").write_text(
+        "external_id,name,parent,segment\nA1,Group,,Enterprise\nA2,Child,A1,SMB\nA3,Grandchild,A2,SMB\nA4,Other,,SMB\n"
+    )
+    import_file(lite, "accounts", tmp_path / "a.csv")
+    lines = ["external_id,account,product,product_line,mrr,start_date,end_date,status"]
+    for k, r in enumerate(BOOK.itertuples(), start=1):
+        lines.append(f"S{k},A{r.account_id},P,{r.product_line},{r.mrr},{r.start_date},{r.end_date or ''},active")
+    (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
+    import_file(lite, "subscriptions", tmp_path / "s.csv")
+
+    def end_mrr(scope: Scope) -> list[float]:
+        return list(compute(lite, "mrr-movements", date(2025, 1, 1), date(2025, 4, 30), scope=scope).end_mrr)
+
+    whole = end_mrr(Scope())
+    group = end_mrr(Scope(account="A1"))  # A1 with A2 and A3 below it
+    parts = [end_mrr(Scope(account=a)) for a in ("A1", "A2", "A3")]
+    # A1 alone also counts its subtree; the group's figures are the sums over the accounts in it.
+    assert group == [100 + 200, 150 + 0, 180 + 0 + 80, 180 + 150 + 80]  # A1 + A2 + A3 at each month end
+    assert parts[1] == [200, 0, 80, 150 + 80]  # A2's subtree: A2 and A3
+    assert [g + o for g, o in zip(group, end_mrr(Scope(account="A4")), strict=True)] == whole
+    assert end_mrr(Scope(segment="SMB")) == [
+        a - b for a, b in zip(whole, end_mrr(Scope(segment="Enterprise")), strict=True)
+    ]
+    assert end_mrr(Scope(product_line="Automation")) == [0, 50, 50, 50]
+    with pytest.raises(ValueError, match="not grouped"):
+        compute(lite, "mrr-movements", by=["segment"])

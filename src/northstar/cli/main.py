@@ -260,12 +260,18 @@ def metrics(
         help="Group by, comma-separated: month, quarter, touchpoint, channel, "
         "language, segment, persona, account_id (feedback metrics).",
     ),
+    segment: str = typer.Option(None, help="Only accounts of this segment."),
+    persona: str = typer.Option(None, help="Only accounts of this persona."),
+    owner: str = typer.Option(None, help="Only accounts this CSM (e-mail) owns."),
+    product_line: str = typer.Option(None, "--product-line", help="Only this product line."),
+    account: str = typer.Option(None, help="An account (external id) with every account below it."),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
 ) -> None:
     """Compute a metric over the stores and print it.
 
     Example: [bold]northstar metrics retention --period quarter --from 2025-01-01[/bold]
     """
+    from northstar.metrics.scope import Scope
     from northstar.metrics.service import CATALOGUE, compute
     from northstar.store import open_settings
 
@@ -283,6 +289,7 @@ def metrics(
             date.fromisoformat(end) if end else None,
             period,
             [b.strip() for b in by.split(",") if b.strip()] if by else None,
+            Scope(segment, persona, owner, product_line, account),
         )
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")

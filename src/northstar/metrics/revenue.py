@@ -125,12 +125,16 @@ def _month_before(months: ir.Table, first: date) -> ir.Table:
 KINDS = ("new", "expansion", "contraction", "churn", "reactivation")
 
 
-def movements_summary(moves: ir.Table) -> pd.DataFrame:
-    """Totals per month: starting MRR, each movement (with upsell and cross-sell), ending MRR."""
+def movements_summary(moves: ir.Table, first: date | None = None, last: date | None = None) -> pd.DataFrame:
+    """Totals per month: starting MRR, each movement (with upsell and cross-sell), ending MRR. With
+    ``first`` and ``last``, every month end between them has a row (zeros where nothing was paying)."""
     cols = ["start_mrr", *KINDS, "upsell", "cross_sell", "end_mrr"]
     out = moves.group_by("month").aggregate(**{c: moves[c].sum() for c in cols}).order_by("month").execute()
     out["month"] = pd.to_datetime(out["month"]).dt.date
     out[cols] = out[cols].astype(float).round(4)
+    if first is not None and last is not None:
+        out = out.set_index("month").reindex(month_ends(first, last), fill_value=0.0)
+        out = out.rename_axis("month").reset_index()
     return out
 
 

@@ -5,6 +5,7 @@ Entry points (CLI, web, reports, notebooks) call ``compute(settings, name, ...)`
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -26,10 +27,12 @@ from northstar.metrics.revenue import (
     retention,
     subscriptions_table,
 )
+from northstar.metrics.scope import Scope
 from northstar.metrics.support import TICKET_SCHEMA, support, tickets_table
 from northstar.revenue.service import month_ends
 
 PERIODS = ("month", "quarter", "ttm")
+EVERYTHING = Scope()
 
 
 def load_table(settings: Settings, sql: str, schema: pa.Schema) -> pa.Table:
@@ -51,15 +54,26 @@ def load_table(settings: Settings, sql: str, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def load_subscriptions(settings: Settings) -> ir.Table:
+def load_subscriptions(settings: Settings, scope: Scope = EVERYTHING) -> ir.Table:
     """Subscription terms from the operational store, as an in-memory Ibis table."""
     sql = "SELECT account_id, product_line, mrr, start_date, end_date FROM subscriptions"
-    return subscriptions_table(load_table(settings, sql, SUBSCRIPTION_SCHEMA))
+    return _scoped(subscriptions_table(load_table(settings, sql, SUBSCRIPTION_SCHEMA)), settings, scope, True)
 
 
-def renewal_table(settings: Settings, first: date, last: date, period: str = "quarter") -> pd.DataFrame:
+def _scoped(t: ir.Table, settings: Settings, scope: Scope, has_line: bool = False) -> ir.Table:
+    ids = scope.account_ids(settings)
+    if ids is not None:
+        t = t.filter(t.account_id.isin(sorted(ids)) if ids else ibis.literal(False))
+    if has_line and scope.product_line:
+        t = t.filter(t.product_line == scope.product_line)
+    return t
+
+
+def renewal_table(
+    settings: Settings, first: date, last: date, period: str = "quarter", scope: Scope = EVERYTHING
+) -> pd.DataFrame:
     sql = "SELECT account_id, product_line, mrr, start_date, end_date, renewal_date FROM subscriptions"
-    terms = ibis.memtable(load_table(settings, sql, RENEWAL_SCHEMA))
+    terms = _scoped(ibis.memtable(load_table(settings, sql, RENEWAL_SCHEMA)), settings, scope, True)
     rows = []
     for start, end in period_bounds(period, first, last):
         rows.append(
@@ -72,28 +86,33 @@ def renewal_table(settings: Settings, first: date, last: date, period: str = "qu
     return pd.DataFrame(rows)
 
 
-def load_feedback(settings: Settings) -> ir.Table:
+def load_feedback(settings: Settings, scope: Scope = EVERYTHING) -> ir.Table:
     """Survey answers with their account's segment and persona, as an in-memory Ibis table."""
     sql = (
         "SELECT f.account_id, f.survey_type, f.score, f.language, f.touchpoint, f.channel, f.submitted_at, "
         "a.segment, a.persona FROM feedback f LEFT JOIN accounts a ON a.id = f.account_id"
     )
-    return feedback_table(load_table(settings, sql, FEEDBACK_SCHEMA))
+    return _scoped(feedback_table(load_table(settings, sql, FEEDBACK_SCHEMA)), settings, scope)
 
 
-def load_tickets(settings: Settings) -> ir.Table:
+def load_tickets(settings: Settings, scope: Scope = EVERYTHING) -> ir.Table:
     """Tickets with their account's segment and persona, as an in-memory Ibis table."""
     sql = (
         "SELECT t.account_id, t.priority, t.channel, t.opened_at, t.first_response_at, t.resolved_at, "
         "a.segment, a.persona FROM tickets t JOIN accounts a ON a.id = t.account_id"
     )
-    return tickets_table(load_table(settings, sql, TICKET_SCHEMA))
+    return _scoped(tickets_table(load_table(settings, sql, TICKET_SCHEMA)), settings, scope)
 
 
 def support_table(
-    settings: Settings, first: date, last: date, period: str = "month", by: list[str] | None = None
+    settings: Settings,
+    first: date,
+    last: date,
+    period: str = "month",
+    by: list[str] | None = None,
+    scope: Scope = EVERYTHING,
 ) -> pd.DataFrame:
-    t = load_tickets(settings)
+    t = load_tickets(settings, scope)
     start = datetime.combine(first, datetime.min.time())
     end = min(datetime.combine(last + timedelta(days=1), datetime.min.time()), datetime.now(UTC).replace(tzinfo=None))
     unknown = set(by or []) - {"month", "priority", "channel", "segment", "persona", "account_id"}
@@ -124,12 +143,16 @@ def _prev_month_end(d: date) -> date:
     return date(d.year, d.month, 1) - timedelta(days=1)
 
 
-def mrr_movements(settings: Settings, first: date, last: date, period: str = "month") -> pd.DataFrame:
-    return movements_summary(movements(load_subscriptions(settings), first, last))
+def mrr_movements(
+    settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    return movements_summary(movements(load_subscriptions(settings, scope), first, last), first, last)
 
 
-def retention_table(settings: Settings, first: date, last: date, period: str = "quarter") -> pd.DataFrame:
-    subs = load_subscriptions(settings)
+def retention_table(
+    settings: Settings, first: date, last: date, period: str = "quarter", scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    subs = load_subscriptions(settings, scope)
     rows = []
     for start, end in period_bounds(period, first, last):
         rows.append({"period_start": start, "period_end": end, **retention(subs, start, end)})
@@ -137,8 +160,15 @@ def retention_table(settings: Settings, first: date, last: date, period: str = "
 
 
 def _feedback_metric(fn: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
-    def run(settings: Settings, first: date, last: date, period: str, by: list[str] | None = None) -> pd.DataFrame:
-        t = load_feedback(settings)
+    def run(
+        settings: Settings,
+        first: date,
+        last: date,
+        period: str,
+        by: list[str] | None = None,
+        scope: Scope = EVERYTHING,
+    ) -> pd.DataFrame:
+        t = load_feedback(settings, scope)
         t = t.filter(
             (t.submitted_at >= datetime.combine(first, datetime.min.time()))
             & (t.submitted_at < datetime.combine(last + timedelta(days=1), datetime.min.time()))
@@ -220,6 +250,7 @@ def compute(
     last: date | None = None,
     period: str | None = None,
     by: list[str] | None = None,
+    scope: Scope = EVERYTHING,
 ) -> pd.DataFrame:
     """One metric as a DataFrame; ``first``..``last`` default to the twelve months up to today."""
     metric = CATALOGUE.get(name)
@@ -227,6 +258,9 @@ def compute(
         raise ValueError(f"unknown metric {name!r}: see 'northstar metrics --list'")
     last = last or datetime.now(UTC).date()
     first = first or date(last.year - 1, last.month, 1)
+    extra: dict[str, object] = {"scope": scope}
     if by is not None:
-        return metric.compute(settings, first, last, period or metric.default_period, by)
-    return metric.compute(settings, first, last, period or metric.default_period)
+        if "by" not in inspect.signature(metric.compute).parameters:
+            raise ValueError(f"{name} is not grouped by --by; use --period and the scope options")
+        extra["by"] = by
+    return metric.compute(settings, first, last, period or metric.default_period, **extra)
