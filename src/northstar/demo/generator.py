@@ -9,7 +9,7 @@
 * The monthly churn hazard is ``sigmoid(-4.6 + 1.6 declining + 0.8 unresolved>=2 + 1.0 no_dm
   - 0.45 key_features + 0.3 smb)``; sentiment has no direct effect. Annual contracts can churn only at
   renewal, with the hazard compounded over the year.
-* NPS follows sentiment first (``7.2 + 1.3 sentiment + 0.35 fit - 1.0 unresolved``), so NPS and success
+* NPS follows sentiment first (``8.1 + 1.3 sentiment + 0.35 fit - 1.0 unresolved``), so NPS and success
   disagree for the two archetypes, as they do in real customer bases.
 
 Everything is drawn from one ``numpy`` generator seeded by ``seed``: the same seed, size and ``as_of``
@@ -380,8 +380,8 @@ class DemoBuilder:
                         close_term(int(i), line, day, "expired")
                         open_term(int(i), line, day)
             # Expansion and contraction.
-            grow = active & ~declining & (tenure >= 3) & (rng.random(n) < sigmoid(-4.2 + 0.7 * adopted + 0.5 * t.fit))
-            shrink = active & (tenure >= 3) & (rng.random(n) < 0.01 + 0.07 * declining)
+            grow = active & ~declining & (tenure >= 3) & (rng.random(n) < sigmoid(-5.0 + 0.4 * adopted + 0.4 * t.fit))
+            shrink = active & (tenure >= 3) & (rng.random(n) < 0.005 + 0.06 * declining)
             for i in np.flatnonzero(grow | shrink):
                 day = month + timedelta(days=int(rng.integers(0, 28)))
                 if day > cfg.as_of:
@@ -391,7 +391,7 @@ class DemoBuilder:
                     lines[i, line] = True
                     open_term(int(i), line, day)
                     continue
-                seats[i] = max(1.0, seats[i] * (rng.uniform(1.15, 1.5) if grow[i] else rng.uniform(0.55, 0.85)))
+                seats[i] = max(1.0, seats[i] * (rng.uniform(1.1, 1.35) if grow[i] else rng.uniform(0.6, 0.85)))
                 for line in range(3):
                     if (i, line) in open_rows:
                         row = open_rows[(int(i), line)]
@@ -537,7 +537,7 @@ class DemoBuilder:
             for k in (0, 1, 3):
                 if k >= self.n_contacts[i] or rng.random() > 0.35:
                     continue
-                latent = 7.2 + 1.3 * t.sentiment[i] + 0.35 * t.fit[i] - 1.0 * min(unresolved[i], 2) + rng.normal(0, 1.2)
+                latent = 8.1 + 1.3 * t.sentiment[i] + 0.35 * t.fit[i] - 1.0 * min(unresolved[i], 2) + rng.normal(0, 1.2)
                 score = int(np.clip(round(latent), 0, 10))
                 hint = None
                 if score <= 6:
