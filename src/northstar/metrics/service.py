@@ -36,21 +36,24 @@ EVERYTHING = Scope()
 
 
 def load_table(settings: Settings, sql: str, schema: pa.Schema) -> pa.Table:
-    """Rows of ``sql`` on the operational store as an Arrow table of ``schema`` (dates and numbers
-    normalised: SQLite returns dates as text, PostgreSQL NUMERIC as Decimal)."""
+    """Rows of ``sql`` on the operational store as an Arrow table of ``schema``, converted column-wise by
+    Arrow (SQLite returns dates and timestamps as text, PostgreSQL NUMERIC as Decimal and timestamps with
+    a zone; all become the schema's types, timestamps as naive UTC)."""
     with session_scope(settings.database_url) as session:
-        rows = session.connection().exec_driver_sql(sql).all()
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema.names]
+        cursor = session.connection().exec_driver_sql(sql).cursor
+        rows = cursor.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema.names]
     arrays = []
     for values, field in zip(columns, schema, strict=True):
-        if pa.types.is_date(field.type):
-            values = [v if v is None or isinstance(v, date) else date.fromisoformat(str(v)[:10]) for v in values]
-        elif pa.types.is_timestamp(field.type):
-            values = [v if v is None or isinstance(v, datetime) else datetime.fromisoformat(str(v)) for v in values]
-            values = [v.astimezone(UTC).replace(tzinfo=None) if v is not None and v.tzinfo else v for v in values]
-        elif pa.types.is_floating(field.type):
-            values = [None if v is None else float(v) for v in values]
-        arrays.append(pa.array(values, field.type))
+        if pa.types.is_string(field.type) or pa.types.is_integer(field.type):
+            arrays.append(pa.array(values, field.type))
+            continue
+        raw = pa.array(values) if values else pa.array([], field.type)
+        if pa.types.is_timestamp(raw.type) and raw.type.tz is not None:
+            raw = raw.cast(pa.timestamp(raw.type.unit, "UTC")).cast(pa.timestamp(raw.type.unit))
+        if pa.types.is_null(raw.type):
+            raw = pa.nulls(len(values), field.type)
+        arrays.append(raw.cast(field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
