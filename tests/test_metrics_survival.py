@@ -50,3 +50,50 @@ def test_matches_lifelines(rows, alpha):
 def test_bad_input():
     with pytest.raises(ValueError, match="non-negative"):
         KaplanMeier().fit([1, -2])
+
+
+def test_first_spells_and_curves_from_terms():
+    from datetime import date
+
+    import pandas as pd
+
+    from northstar.metrics.survival import first_spells, retention_curves
+
+    terms = pd.DataFrame(
+        [
+            (1, 100.0, date(2024, 6, 1), date(2025, 3, 14)),
+            (1, 130.0, date(2025, 3, 15), None),  # follows the day after: one spell
+            (2, 200.0, date(2024, 1, 1), date(2025, 1, 31)),
+            (2, 150.0, date(2025, 4, 1), None),  # after a gap: a second spell, not counted
+            (3, 80.0, date(2025, 3, 3), None),
+            (4, 0.0, date(2024, 1, 1), None),  # a free term is not a paying spell
+        ],
+        columns=["account_id", "mrr", "start_date", "end_date"],
+    )
+    spells = first_spells(terms, date(2025, 6, 30)).set_index("account_id")
+    assert list(spells.index) == [1, 2, 3]
+    assert spells.loc[2, "end"] == date(2025, 2, 1) and spells.loc[2, "observed"]
+    assert spells.loc[2, "months"] == pytest.approx(397 / 30.4375)
+    assert not spells.loc[1, "observed"] and spells.loc[1, "end"] == date(2025, 6, 30)
+    curve = retention_curves(spells.reset_index())
+    assert list(curve.survival) == [1.0, 1.0, 1.0, 0.0]  # 0, 3.9 (censored), 12.9 (censored), 13.0 (lost)
+    by = retention_curves(spells.reset_index(), pd.Series({1: "a", 2: "a", 3: "b"}))
+    assert set(by.group) == {"a", "b"}
+
+
+def test_retention_curve_metric_on_the_demo(tmp_path):
+    from datetime import date
+
+    from northstar.config import Settings
+    from northstar.db.engine import reset_engines
+    from northstar.demo.generator import DemoConfig
+    from northstar.demo.service import build_demo
+    from northstar.metrics.service import compute
+
+    s = Settings(home=tmp_path / "h", secret_key_override="x")
+    build_demo(s, DemoConfig(accounts=300, seed=4, events_per_account_month=5, as_of=date(2026, 11, 26)))
+    curves = compute(s, "retention-curve", date(2020, 1, 1), date(2026, 11, 26), by=["segment"])
+    assert set(curves.group) == {"SMB", "Mid-Market", "Enterprise"}
+    for _, c in curves.groupby("group"):
+        assert (c.survival.diff().dropna() <= 1e-12).all() and (c.lower <= c.survival + 1e-12).all()
+    reset_engines()

@@ -29,6 +29,7 @@ from northstar.metrics.revenue import (
 )
 from northstar.metrics.scope import Scope
 from northstar.metrics.support import TICKET_SCHEMA, support, tickets_table
+from northstar.metrics.survival import first_spells, retention_curves
 from northstar.revenue.service import month_ends
 
 PERIODS = ("month", "quarter", "ttm")
@@ -87,6 +88,39 @@ def renewal_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def retention_curve(
+    settings: Settings,
+    first: date,
+    last: date,
+    period: str = "month",
+    by: list[str] | None = None,
+    scope: Scope = EVERYTHING,
+) -> pd.DataFrame:
+    """Kaplan-Meier curves of the first paying spell, for accounts that started between ``first`` and
+    ``last``, grouped by ``cohort`` (start quarter), ``segment`` or ``persona``."""
+    sql = "SELECT account_id, product_line, mrr, start_date, end_date FROM subscriptions"
+    terms = load_table(settings, sql, SUBSCRIPTION_SCHEMA).to_pandas()
+    ids = scope.account_ids(settings)
+    if ids is not None:
+        terms = terms[terms["account_id"].isin(ids)]
+    spells = first_spells(terms, min(last, datetime.now(UTC).date()))
+    spells = spells[(spells["start"] >= first) & (spells["start"] <= last)]
+    key = (by or ["cohort"])[0]
+    if key not in ("cohort", "segment", "persona", "all"):
+        raise ValueError("retention-curve is grouped by cohort, segment, persona or all")
+    groups = None
+    if key == "cohort":
+        groups = pd.Series(
+            [f"{s.year}-Q{(s.month - 1) // 3 + 1}" for s in spells["start"]], index=spells["account_id"].to_numpy()
+        )
+    elif key in ("segment", "persona"):
+        attrs = load_table(
+            settings, f"SELECT id, {key} FROM accounts", pa.schema([("id", pa.int64()), (key, pa.string())])
+        )
+        groups = attrs.to_pandas().set_index("id")[key]
+    return retention_curves(spells, groups)
 
 
 def load_feedback(settings: Settings, scope: Scope = EVERYTHING) -> ir.Table:
@@ -208,6 +242,12 @@ CATALOGUE: dict[str, Metric] = {
             "NRR = (start + expansion - contraction - churn) / start; GRR = (start - contraction - churn) / start",
             retention_table,
             "quarter",
+        ),
+        Metric(
+            "retention-curve",
+            "Kaplan-Meier share of customers still paying, by months since they started, with a 95% band.",
+            "S(t) = prod(1 - lost_i / at_risk_i); band exp(-exp(log(-log S) -/+ z sqrt(Greenwood var) / log S))",
+            retention_curve,
         ),
         Metric(
             "renewals",

@@ -60,3 +60,44 @@ class KaplanMeier:
         """S(t): the curve is a step function, right-continuous."""
         idx = np.searchsorted(self.timeline_, t, side="right") - 1
         return float(self.survival_function_["survival"].iloc[max(idx, 0)])
+
+
+def first_spells(terms: pd.DataFrame, as_of: pd.Timestamp | object) -> pd.DataFrame:
+    """Each account's first spell as a paying customer, from subscription terms.
+
+    The spell starts at the account's first term and runs while terms follow each other with no day
+    uncovered; it ends (a loss, ``observed``) the day after the last covered day if that is before
+    ``as_of``, else it is censored at ``as_of``. Returns account_id, start, end, months (30.4375-day
+    months, the mean Gregorian month) and observed.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    paying = terms[terms["mrr"] > 0].sort_values(["account_id", "start_date"])
+    out = []
+    for account_id, group in paying.groupby("account_id", sort=False):
+        start = pd.Timestamp(group["start_date"].iloc[0])
+        covered = start - pd.Timedelta(days=1)
+        for s, e in zip(group["start_date"], group["end_date"], strict=True):
+            s = pd.Timestamp(s)
+            if s > covered + pd.Timedelta(days=1):
+                break  # a gap: the first spell is over
+            e = as_of if e is None or pd.isna(e) else pd.Timestamp(e)
+            covered = max(covered, e)
+        lost = covered + pd.Timedelta(days=1)
+        observed = lost <= as_of
+        end = lost if observed else as_of
+        if start >= as_of:
+            continue
+        out.append((account_id, start.date(), end.date(), (end - start).days / 30.4375, observed))
+    return pd.DataFrame(out, columns=["account_id", "start", "end", "months", "observed"])
+
+
+def retention_curves(spells: pd.DataFrame, groups: pd.Series | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Kaplan–Meier curve per group (or one overall) over months since the start of the spell."""
+    frames = []
+    keyed = spells.assign(group=groups.reindex(spells["account_id"]).to_numpy() if groups is not None else "all")
+    for key, part in keyed.groupby("group", sort=True, dropna=False):
+        km = KaplanMeier(alpha).fit(part["months"].to_numpy(), part["observed"].to_numpy())
+        frame = pd.concat([km.survival_function_, km.confidence_interval_, km.event_table_["at_risk"]], axis=1)
+        frames.append(frame.reset_index().rename(columns={"timeline": "months"}).assign(group=key))
+    cols = ["group", "months", "survival", "lower", "upper", "at_risk"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
