@@ -173,3 +173,21 @@ def test_scope_filters_and_parent_roll_up(lite, tmp_path):
     assert end_mrr(Scope(product_line="Automation")) == [0, 50, 50, 50]
     with pytest.raises(ValueError, match="not grouped"):
         compute(lite, "mrr-movements", by=["segment"])
+
+
+def test_loading_mixed_sqlite_values(lite, tmp_path):
+    """SQLite stores 100.0 as INTEGER 100 under NUMERIC affinity: integers, reals and NULL-then-text must load."""
+    from northstar.ingest.service import import_file
+    from northstar.metrics.service import load_subscriptions
+
+    (tmp_path / "a.csv").write_text("external_id,name\nA1,One\n")
+    import_file(lite, "accounts", tmp_path / "a.csv")
+    rows = [f"S{k},A1,P,Analytics,100,2024-01-01,,active" for k in range(3000)]
+    rows.append("S9999,A1,P,Analytics,12.5,2024-01-01,2024-06-30,active")
+    (tmp_path / "s.csv").write_text(
+        "external_id,account,product,product_line,mrr,start_date,end_date,status\n" + "\n".join(rows) + "\n"
+    )
+    import_file(lite, "subscriptions", tmp_path / "s.csv")
+    t = load_subscriptions(lite).to_pyarrow()
+    assert t.num_rows == 3001 and sum(t.column("mrr").to_pylist()) == pytest.approx(300_012.5)
+    assert t.column("end_date").to_pylist()[-1] == date(2024, 6, 30)
