@@ -5,6 +5,18 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+#: Event names of the synthetic events both benchmarks generate.
+EVENT_NAMES = (
+    "login",
+    "dashboard_view",
+    "report_export",
+    "report_schedule",
+    "alert_create",
+    "api_call",
+    "user_invite",
+    "integration_sync",
+)
+
 
 def revision() -> str:
     """The checked-out commit and whether src/ differs from it (the code being measured)."""

@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from _common import gib, revision
+from _common import EVENT_NAMES, gib, revision
 
 BUDGET_S = 600.0
 STEPS = (
@@ -45,16 +45,6 @@ STEPS = (
     "_finish",
     "_write_sql",
     "_write_truth",
-)
-EVENT_NAMES = (
-    "login",
-    "dashboard_view",
-    "report_export",
-    "report_schedule",
-    "alert_create",
-    "api_call",
-    "user_invite",
-    "integration_sync",
 )
 
 

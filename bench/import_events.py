@@ -36,18 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _common import gib, revision
+from _common import EVENT_NAMES, gib, revision
 
-EVENT_NAMES = (
-    "login",
-    "dashboard_view",
-    "report_export",
-    "report_schedule",
-    "alert_create",
-    "api_call",
-    "user_invite",
-    "integration_sync",
-)
 TWO_YEARS_S = 2 * 365 * 86400
 DEFAULT_ROWS = 10_000_000
 MEMORY_TEST_ROWS = 72_000_000  # ~6.65 GB of CSV, more than RAM/4 (6.3 GB) here
