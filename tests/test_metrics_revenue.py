@@ -35,7 +35,7 @@ def table(df: pd.DataFrame):
 
 
 def test_movements_by_hand():
-    summary = movements_summary(movements(table(BOOK), date(2025, 1, 1), date(2025, 4, 30))).set_index("month")
+    summary = movements_summary(table(BOOK), date(2025, 1, 1), date(2025, 4, 30)).set_index("month")
     expect = {
         date(2025, 1, 31): dict(start_mrr=600, end_mrr=600, new=0, expansion=0, contraction=0, churn=0, reactivation=0),
         date(2025, 2, 28): dict(
@@ -83,9 +83,7 @@ def book_of(rows) -> pd.DataFrame:
 def test_movements_add_up_to_the_change_in_mrr(rows):
     df = book_of(rows)
     moves = movements(table(df), date(2024, 6, 1), date(2025, 6, 30)).execute()
-    summary = movements_summary(
-        movements(table(df.sample(frac=1, random_state=1)), date(2024, 6, 1), date(2025, 6, 30))
-    )
+    summary = movements_summary(table(df.sample(frac=1, random_state=1)), date(2024, 6, 1), date(2025, 6, 30))
     for _, row in summary.iterrows():
         assert sum(row[k] for k in KINDS) == pytest.approx(row.end_mrr - row.start_mrr, abs=1e-6)
         assert row.upsell + row.cross_sell == pytest.approx(row.expansion, abs=1e-6)
@@ -115,8 +113,8 @@ def test_same_figures_on_postgresql(postgres_server):
         host="127.0.0.1", port=int(postgres_server.rsplit(":", 1)[1]), user="northstar", database="revenue"
     )
     subs = pg.create_table("subs", table(BOOK).to_pyarrow(), overwrite=True)
-    on_pg = movements_summary(movements(subs, date(2025, 1, 1), date(2025, 4, 30)))
-    on_duck = movements_summary(movements(table(BOOK), date(2025, 1, 1), date(2025, 4, 30)))
+    on_pg = movements_summary(subs, date(2025, 1, 1), date(2025, 4, 30))
+    on_duck = movements_summary(table(BOOK), date(2025, 1, 1), date(2025, 4, 30))
     pd.testing.assert_frame_equal(on_pg.reset_index(drop=True), on_duck.reset_index(drop=True), check_dtype=False)
     assert retention(subs, date(2025, 1, 31), date(2025, 4, 30)) == retention(
         table(BOOK), date(2025, 1, 31), date(2025, 4, 30)

@@ -71,34 +71,47 @@ def mrr_by_account(subs: ir.Table, months: ir.Table) -> ir.Table:
     return lines.group_by(["account_id", "month"]).aggregate(mrr=lines.mrr.sum())
 
 
+def _month_end(d: ir.DateValue) -> ir.DateValue:
+    """The last day of ``d``'s month."""
+    return (d.truncate("M") + ibis.interval(months=1) - ibis.interval(days=1)).cast("date")
+
+
+def _levels(subs: ir.Table) -> ir.Table:
+    """Per (account, product line) and month end at which its MRR changes: the level before and after.
+
+    A term adds its MRR at the first month end on or after its start and removes it at the first month
+    end after its last day, so the work is proportional to the terms, not to terms × months. Levels are
+    running sums rounded to 4 decimals (the money precision), so float noise never fakes a change.
+    """
+    plus = subs.select("account_id", "product_line", month=_month_end(subs.start_date), delta=subs.mrr)
+    ended = subs.filter(subs.end_date.notnull())
+    minus = ended.select(
+        "account_id", "product_line", month=_month_end(ended.end_date + ibis.interval(days=1)), delta=-ended.mrr
+    )
+    both = plus.union(minus, distinct=False)
+    d = both.group_by(["account_id", "product_line", "month"]).aggregate(delta=both.delta.sum())
+    w = ibis.cumulative_window(group_by=["account_id", "product_line"], order_by="month")
+    d = d.mutate(cur=d.delta.sum().over(w).round(4))
+    return d.mutate(prev=(d.cur - d.delta).round(4))
+
+
 def movements(subs: ir.Table, first: date, last: date) -> ir.Table:
-    """Per account and month (``first``..``last``), the MRR movements that explain the change in MRR."""
-    months = months_table(first, last)
-    lines = mrr_by_line(subs, months.union(_month_before(months, first)))
-    # Pair each (account, line) with its value a month earlier.
-    shifted = lines.join(months, lines.month == months.prev_month).select(
-        "account_id", "product_line", month=months.month, prev=lines.mrr
+    """Per account and month end from ``first``'s to ``last``'s month at which its MRR moved, the movements
+    that explain the move (accounts and months without a change have no row)."""
+    lines = _levels(subs)
+    acc = lines.group_by(["account_id", "month"]).aggregate(
+        delta=lines.delta.sum(), new_line_mrr=lines.cur.sum(where=(lines.prev == 0) & (lines.cur > 0))
     )
-    cur = lines.filter(lines.month >= first.replace(day=1)).select("account_id", "product_line", "month", cur=lines.mrr)
-    paired = cur.outer_join(shifted, ["account_id", "product_line", "month"])
-    paired = paired.select(
-        account_id=ibis.coalesce(paired.account_id, paired.account_id_right),
-        product_line=ibis.coalesce(paired.product_line, paired.product_line_right),
-        month=ibis.coalesce(paired.month, paired.month_right),
-        cur=paired.cur.fill_null(0),
-        prev=paired.prev.fill_null(0),
-    )
-    acc = paired.group_by(["account_id", "month"]).aggregate(
-        end_mrr=paired.cur.sum(),
-        start_mrr=paired.prev.sum(),
-        new_line_mrr=paired.cur.sum(where=paired.prev == 0),
-    )
+    w = ibis.cumulative_window(group_by="account_id", order_by="month")
+    acc = acc.mutate(end_mrr=acc.delta.sum().over(w).round(4))
+    acc = acc.mutate(start_mrr=(acc.end_mrr - acc.delta).round(4))
+    lo, hi = month_ends(first, first)[0], month_ends(last, last)[0]
+    acc = acc.filter((acc.month >= lo) & (acc.month <= hi) & (acc.start_mrr != acc.end_mrr))
     paying = subs.filter(subs.mrr > 0)
     first_day = paying.group_by("account_id").aggregate(first_start=paying.start_date.min())
     acc = acc.join(first_day, "account_id", how="left")
-    acc = acc.join(months, "month").select(acc, months.prev_month)
     p, c = acc.start_mrr, acc.end_mrr
-    had_before = acc.first_start <= acc.prev_month
+    had_before = acc.first_start < acc.month.truncate("M")
     expansion = ibis.ifelse((c > p) & (p > 0), c - p, 0)
     cross = ibis.least(expansion, acc.new_line_mrr.fill_null(0))
     return acc.select(
@@ -116,26 +129,28 @@ def movements(subs: ir.Table, first: date, last: date) -> ir.Table:
     )
 
 
-def _month_before(months: ir.Table, first: date) -> ir.Table:
-    """The one month-end row before ``first`` (so the first month has a starting MRR)."""
-    before = date(first.year, first.month, 1) - timedelta(days=1)
-    return months_table(before, before)
-
-
 KINDS = ("new", "expansion", "contraction", "churn", "reactivation")
 
 
-def movements_summary(moves: ir.Table, first: date | None = None, last: date | None = None) -> pd.DataFrame:
-    """Totals per month: starting MRR, each movement (with upsell and cross-sell), ending MRR. With
-    ``first`` and ``last``, every month end between them has a row (zeros where nothing was paying)."""
-    cols = ["start_mrr", *KINDS, "upsell", "cross_sell", "end_mrr"]
-    out = moves.group_by("month").aggregate(**{c: moves[c].sum() for c in cols}).order_by("month").execute()
-    out["month"] = pd.to_datetime(out["month"]).dt.date
-    out[cols] = out[cols].astype(float).round(4)
-    if first is not None and last is not None:
-        out = out.set_index("month").reindex(month_ends(first, last), fill_value=0.0)
-        out = out.rename_axis("month").reset_index()
-    return out
+def movements_summary(subs: ir.Table, first: date, last: date) -> pd.DataFrame:
+    """Per month end from ``first``'s to ``last``'s month: starting MRR, each movement (with upsell and
+    cross-sell), ending MRR. Every month has a row; the opening MRR is taken at the month end before."""
+    moves = movements(subs, first, last)
+    kinds = [*KINDS, "upsell", "cross_sell"]
+    sums = moves.group_by("month").aggregate(**{k: moves[k].sum() for k in kinds}).execute()
+    sums["month"] = pd.to_datetime(sums["month"]).dt.date
+    ends = month_ends(first, last)
+    out = sums.set_index("month").reindex(ends, fill_value=0.0).astype(float).rename_axis("month")
+    opening = mrr_by_account(subs, months_table(_prev_end(ends[0]), _prev_end(ends[0])))
+    start = _num(opening.mrr.sum().execute())
+    out["end_mrr"] = (start + out[list(KINDS)].sum(axis=1).cumsum()).round(4)
+    out["start_mrr"] = out["end_mrr"].shift(1, fill_value=start)
+    cols = ["start_mrr", *kinds, "end_mrr"]
+    return out[cols].round(4).reset_index()
+
+
+def _prev_end(d: date) -> date:
+    return date(d.year, d.month, 1) - timedelta(days=1)
 
 
 def retention(subs: ir.Table, start: date, end: date) -> dict[str, float]:

@@ -21,7 +21,6 @@ from northstar.metrics.feedback import DIMENSIONS, FEEDBACK_SCHEMA, ces, csat, f
 from northstar.metrics.revenue import (
     RENEWAL_SCHEMA,
     SUBSCRIPTION_SCHEMA,
-    movements,
     movements_summary,
     renewals,
     retention,
@@ -203,7 +202,7 @@ def _prev_month_end(d: date) -> date:
 def mrr_movements(
     settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
 ) -> pd.DataFrame:
-    return movements_summary(movements(load_subscriptions(settings, scope), first, last), first, last)
+    return movements_summary(load_subscriptions(settings, scope), first, last)
 
 
 def retention_table(
