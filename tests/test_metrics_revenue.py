@@ -119,6 +119,13 @@ def test_same_figures_on_postgresql(postgres_server):
     assert retention(subs, date(2025, 1, 31), date(2025, 4, 30)) == retention(
         table(BOOK), date(2025, 1, 31), date(2025, 4, 30)
     )
+    from northstar.metrics.revenue import cohorts
+
+    pd.testing.assert_frame_equal(
+        cohorts(subs, date(2024, 1, 1), date(2025, 4, 30)),
+        cohorts(table(BOOK), date(2024, 1, 1), date(2025, 4, 30)),
+        check_dtype=False,
+    )
     pg.disconnect()
 
 
@@ -189,3 +196,22 @@ def test_loading_mixed_sqlite_values(lite, tmp_path):
     t = load_subscriptions(lite).to_pyarrow()
     assert t.num_rows == 3001 and sum(t.column("mrr").to_pylist()) == pytest.approx(300_012.5)
     assert t.column("end_date").to_pylist()[-1] == date(2024, 6, 30)
+
+
+def test_cohorts_by_hand():
+    from northstar.metrics.revenue import cohorts
+
+    grid = cohorts(table(BOOK), date(2024, 1, 1), date(2025, 4, 30)).set_index(["cohort", "age"])
+    jan24 = grid.loc[date(2024, 1, 1)]  # account 2 alone: 200 until January 2025, back at 150 in April
+    assert jan24.loc[0, "size"] == 1 and jan24.loc[12, "logo"] == 1 and 13 not in jan24.index
+    assert jan24.loc[15, "logo"] == 1 and jan24.loc[15, "revenue"] == pytest.approx(0.75)
+    jun24 = grid.loc[date(2024, 6, 1)]  # account 1: 100, then 150 (February 2025, age 8), then 180
+    assert jun24.loc[8, "revenue"] == pytest.approx(1.5) and jun24.loc[9, "revenue"] == pytest.approx(1.8)
+    mar25 = grid.loc[date(2025, 3, 1)]  # account 3: 80 from March 2025
+    assert list(mar25.index) == [0, 1] and list(mar25.mrr) == [80, 80]
+    assert sorted({c for c, _ in grid.index}) == [
+        date(2024, 1, 1),
+        date(2024, 6, 1),
+        date(2024, 11, 1),
+        date(2025, 3, 1),
+    ]

@@ -251,3 +251,34 @@ def renewals(terms: ir.Table, start: date, end: date, grace_days: int = 30) -> d
         "renewed_arr": _num(row["renewed_arr"]),
         "renewal_rate_arr": _num(row["renewed_arr"]) / up_arr if up_arr else float("nan"),
     }
+
+
+def cohorts(subs: ir.Table, first: date, last: date) -> pd.DataFrame:
+    """Logo and revenue retention by start-month cohort and age in months.
+
+    An account's cohort is the month its first paid term started (accounts that started before ``first``
+    are left out, their start being outside the window). At each month end from the cohort's month on:
+    ``logo = accounts paying / accounts in the cohort`` and ``revenue = their MRR / the cohort's MRR at
+    age 0`` (net of expansion, so above 1 when expansion beats losses). Reactivated accounts count again
+    from the month they pay again.
+    """
+    paying = subs.filter(subs.mrr > 0)
+    starts = paying.group_by("account_id").aggregate(first_start=paying.start_date.min())
+    starts = starts.filter((starts.first_start >= first) & (starts.first_start <= last))
+    starts = starts.mutate(cohort=starts.first_start.truncate("M").cast("date"))
+    acc = mrr_by_account(subs, months_table(first, last)).filter(lambda t: t.mrr > 0)
+    j = acc.join(starts, "account_id")
+    j = j.filter(j.month >= j.cohort)
+    age = (j.month.year() - j.cohort.year()) * 12 + (j.month.month() - j.cohort.month())
+    j = j.mutate(age=age)
+    grid = j.group_by(["cohort", "age"]).aggregate(accounts=j.count(), mrr=j.mrr.sum()).execute()
+    sizes = starts.group_by("cohort").aggregate(size=starts.count()).execute()
+    grid["cohort"] = pd.to_datetime(grid["cohort"]).dt.date
+    sizes["cohort"] = pd.to_datetime(sizes["cohort"]).dt.date
+    grid = grid.merge(sizes, on="cohort")
+    base = grid[grid["age"] == 0].set_index("cohort")["mrr"]
+    grid["logo"] = grid["accounts"] / grid["size"]
+    grid["revenue"] = grid["mrr"] / grid["cohort"].map(base)
+    return grid.sort_values(["cohort", "age"]).reset_index(drop=True)[
+        ["cohort", "age", "size", "accounts", "mrr", "logo", "revenue"]
+    ]

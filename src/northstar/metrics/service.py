@@ -21,6 +21,7 @@ from northstar.metrics.feedback import DIMENSIONS, FEEDBACK_SCHEMA, ces, csat, f
 from northstar.metrics.revenue import (
     RENEWAL_SCHEMA,
     SUBSCRIPTION_SCHEMA,
+    cohorts,
     movements_summary,
     renewals,
     retention,
@@ -205,6 +206,12 @@ def mrr_movements(
     return movements_summary(load_subscriptions(settings, scope), first, last)
 
 
+def cohort_table(
+    settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    return cohorts(load_subscriptions(settings, scope), first, last)
+
+
 def retention_table(
     settings: Settings, first: date, last: date, period: str = "quarter", scope: Scope = EVERYTHING
 ) -> pd.DataFrame:
@@ -261,6 +268,13 @@ CATALOGUE: dict[str, Metric] = {
             "NRR = (start + expansion - contraction - churn) / start; GRR = (start - contraction - churn) / start",
             retention_table,
             "quarter",
+        ),
+        Metric(
+            "cohorts",
+            "Logo and revenue retention of each start-month cohort by age in months (use the scope options "
+            "for persona or segment cohorts).",
+            "logo = accounts paying / cohort size; revenue = their MRR / the cohort's MRR at age 0",
+            cohort_table,
         ),
         Metric(
             "retention-curve",
