@@ -121,3 +121,17 @@ def lite(tmp_path: Path) -> Iterator[Settings]:
     upgrade(s.database_url)
     yield s
     reset_engines()
+
+
+@pytest.fixture
+def pg_ibis(postgres_server: str):
+    """An Ibis connection to a fresh database on the test PostgreSQL (for the portable-expression tests)."""
+    import ibis
+
+    url = _new_pg_database(postgres_server)
+    host_port, name = url.rsplit("/", 1)
+    con = ibis.postgres.connect(
+        host="127.0.0.1", port=int(host_port.rsplit(":", 1)[1]), user="northstar", database=name
+    )
+    yield con
+    con.disconnect()

@@ -40,14 +40,6 @@ def test_renewals_by_hand():
     assert late["renewed"] == 1  # the renewal 9 days late no longer counts
 
 
-def test_renewals_on_postgresql(postgres_server):
-    import psycopg
-
-    with psycopg.connect(postgres_server + "/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS renewals")
-        conn.execute("CREATE DATABASE renewals")
-    pg = ibis.postgres.connect(
-        host="127.0.0.1", port=int(postgres_server.rsplit(":", 1)[1]), user="northstar", database="renewals"
-    )
+def test_renewals_on_postgresql(pg_ibis):
+    pg = pg_ibis
     check(renewals(pg.create_table("terms", table(), overwrite=True), date(2024, 12, 1), date(2025, 3, 31)))
-    pg.disconnect()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import ibis
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -103,15 +102,8 @@ def test_nrr_minus_grr_is_expansion_over_start(rows):
         assert 0 <= q["grr"] <= 1 and 0 <= q["logo_churn"] <= 1
 
 
-def test_same_figures_on_postgresql(postgres_server):
-    import psycopg
-
-    with psycopg.connect(postgres_server + "/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS revenue")
-        conn.execute("CREATE DATABASE revenue")
-    pg = ibis.postgres.connect(
-        host="127.0.0.1", port=int(postgres_server.rsplit(":", 1)[1]), user="northstar", database="revenue"
-    )
+def test_same_figures_on_postgresql(pg_ibis):
+    pg = pg_ibis
     subs = pg.create_table("subs", table(BOOK).to_pyarrow(), overwrite=True)
     on_pg = movements_summary(subs, date(2025, 1, 1), date(2025, 4, 30))
     on_duck = movements_summary(table(BOOK), date(2025, 1, 1), date(2025, 4, 30))
@@ -126,7 +118,6 @@ def test_same_figures_on_postgresql(postgres_server):
         cohorts(table(BOOK), date(2024, 1, 1), date(2025, 4, 30)),
         check_dtype=False,
     )
-    pg.disconnect()
 
 
 def test_catalogue_on_the_store_matches_the_hand_figures(settings, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import ibis
 import pyarrow as pa
 import pytest
 
@@ -61,17 +60,9 @@ def test_support_by_hand():
     assert backlog(tickets_table(table()), AS_OF) == 3
 
 
-def test_support_on_postgresql(postgres_server):
-    import psycopg
-
-    with psycopg.connect(postgres_server + "/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS support")
-        conn.execute("CREATE DATABASE support")
-    pg = ibis.postgres.connect(
-        host="127.0.0.1", port=int(postgres_server.rsplit(":", 1)[1]), user="northstar", database="support"
-    )
+def test_support_on_postgresql(pg_ibis):
+    pg = pg_ibis
     check(support(pg.create_table("tickets", table(), overwrite=True), AS_OF))
-    pg.disconnect()
 
 
 def test_catalogue_support_on_the_store(settings, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import ibis
 import numpy as np
 import pyarrow as pa
 
@@ -32,20 +31,13 @@ def random_events(n: int = 3000, seed: int = 3) -> pa.Table:
     )
 
 
-def test_same_summary_on_duckdb_and_postgresql(tmp_path, postgres_server):
-    import psycopg
-
+def test_same_summary_on_duckdb_and_postgresql(tmp_path, pg_ibis):
     table = random_events()
     store = EventStore(tmp_path / "events")
     store.root.mkdir()
     store.write_arrow(table)
     duck = events_table(store)
-    with psycopg.connect(postgres_server + "/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS portable")
-        conn.execute("CREATE DATABASE portable")
-    pg = ibis.postgres.connect(
-        host="127.0.0.1", port=int(postgres_server.rsplit(":", 1)[1]), user="northstar", database="portable"
-    )
+    pg = pg_ibis
     pg_events = pg.create_table("events", table, overwrite=True)
     as_of = datetime(2025, 11, 1)
     for account_id in range(1, 6):
@@ -58,7 +50,6 @@ def test_same_summary_on_duckdb_and_postgresql(tmp_path, postgres_server):
         in30 = [r for r in rows if as_of - timedelta(days=30) <= r["timestamp"] < as_of]
         assert a.events_30d == len(in30)
         assert a.active_users_30d == len({r["user_id"] for r in in30})
-    pg.disconnect()
 
 
 def test_notable_changes_finds_one_drop():

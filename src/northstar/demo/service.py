@@ -87,8 +87,3 @@ def _wipe(settings: Settings) -> None:
         with make_engine(settings.database_url).begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
-
-
-def admin_exists(settings: Settings) -> bool:
-    with session_scope(settings.database_url) as s:
-        return s.scalar(select(User.id).where(User.role == Role.ADMIN, User.password_hash.is_not(None))) is not None

@@ -208,7 +208,3 @@ def _name_bad_rows(con: duckdb.DuckDBPyConnection, joined: str, cmap: ColumnMap)
         return problems
     finally:
         con.execute("RESET threads")
-
-
-def default_temp(store_root: Path) -> Path:
-    return store_root.parent / "tmp"

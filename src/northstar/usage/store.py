@@ -92,15 +92,6 @@ class EventStore:
         """Make a staged file part of the store, atomically (an empty one is dropped)."""
         return self._publish(staged, self.root / staged.name, rows)
 
-    def write_query(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        select_sql: str,
-        on_progress: Callable[[float], None] | None = None,
-    ) -> tuple[Path | None, int]:
-        """Write the rows of ``select_sql`` (columns as ``SCHEMA``) as one new batch; returns (file, rows)."""
-        return self.publish(*self.stage_query(con, select_sql, on_progress))
-
     def write_arrow(self, table: pa.Table) -> tuple[Path | None, int]:
         """Write an Arrow table of events (any column order; missing nullable columns are filled)."""
         import pyarrow.parquet as pq
@@ -133,6 +124,3 @@ class EventStore:
         if self.staging.exists():
             for leftover in self.staging.iterdir():
                 leftover.unlink(missing_ok=True)
-
-    def count(self, con: duckdb.DuckDBPyConnection) -> int:
-        return int(con.execute(f"SELECT count(*) FROM {self.from_sql()}").fetchone()[0])  # type: ignore[index]
