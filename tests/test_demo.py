@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
@@ -223,3 +223,43 @@ def test_small_demo_loads_on_both_stores_and_reads_back(settings):
         profile = build_profile(s, events_table(EventStore(settings.events_dir)), find_account(s, "ACME-000001"))
         assert profile.account.attributes["employees"] > 0
         assert (profile.mrr > 0) == (profile.account.lifecycle_stage.value != "churned")
+
+
+def test_metrics_agree_with_what_the_generator_was_told(demo):
+    """Every churn the generator decided shows as exactly one churn movement of that account, so the
+    logo churn the metrics report is the churn the simulation drew; and the usage metrics see the latent
+    facts behind the events (unengaged decision makers never use the product; features not adopted never
+    show up)."""
+    import ibis
+
+    from northstar.demo.catalog import KEY_FEATURES
+    from northstar.metrics.revenue import movements
+    from northstar.metrics.service import load_subscriptions, load_tiers, retention_table, usage_table
+    from northstar.metrics.usage import feature_usage
+
+    settings, summary, _ = demo
+    truth = pd.read_parquet(settings.home / "demo_truth.parquet").set_index("account_id")
+    first = date(2024, 11, 1)  # the month before the simulated window: a churn on its 1st lands there
+    moves = movements(load_subscriptions(settings), first, AS_OF).execute()
+    churns = moves[moves.churn < 0].groupby("account_id").size()
+    told = truth.churn_months.map(len)
+    assert told.sum() > 50
+    assert (churns.reindex(truth.index, fill_value=0) == told).all()
+
+    # The trailing-twelve-month logo churn reported = churned base accounts / base, from the same movements.
+    ttm = retention_table(settings, date(2026, 10, 1), date(2026, 10, 31), "ttm").iloc[0]
+    assert 0.03 < ttm.logo_churn < 0.4
+
+    usage = usage_table(settings, AS_OF, AS_OF - timedelta(days=1)).set_index("account_id")
+    unengaged = truth.index[~truth.dm_engaged]
+    seen = usage.reindex(unengaged).decision_makers_active_30d.dropna()
+    assert len(seen) > 20 and (seen == 0).all()
+    engaged_active = usage.reindex(truth.index[truth.dm_engaged])
+    engaged_active = engaged_active[engaged_active.users_30d >= 3]
+    assert (engaged_active.decision_makers_active_30d > 0).mean() > 0.5
+
+    con = ibis.duckdb.connect()
+    f = feature_usage(load_tiers(settings, con, AS_OF), AS_OF).to_pandas()
+    key_users = set(f[f.event.isin(KEY_FEATURES) & (f.events_30d > 0)].account_id)
+    never = set(truth.index[truth.key_features_adopted == 0])
+    assert never and not (key_users & never)

@@ -78,7 +78,15 @@ def test_catalogue_support_on_the_store(settings, tmp_path):
         )
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
     import_file(settings, "tickets", tmp_path / "t.csv")
+    (tmp_path / "e.csv").write_text(
+        "account,user_id,event,timestamp\n"
+        "A1,u1,login,2025-01-03T10:00:00Z\nA1,u1,login,2025-01-04T10:00:00Z\n"
+        "A1,u2,search,2025-01-20T10:00:00Z\nA1,u3,login,2024-12-20T10:00:00Z\n"  # u3 in December only
+    )
+    import_file(settings, "events", tmp_path / "e.csv")
     out = compute(settings, "support", date(2025, 1, 1), date(2025, 1, 31))
     check(out)
+    # 5 tickets opened in January by an account with 2 active users that month (u1, u2)
+    assert out.iloc[0].active_users == 2 and out.iloc[0].tickets_per_active_user == pytest.approx(2.5)
     by_priority = compute(settings, "support", date(2025, 1, 1), date(2025, 1, 31), by=["priority"])
     assert set(by_priority.priority) == {"urgent", "high", "normal", "low"}

@@ -2,7 +2,8 @@
 
 With no configuration everything lives in one folder, ``NORTHSTAR_HOME`` (default ``./northstar-data``):
 ``northstar.db`` (SQLite, the operational store), ``events/`` (Parquet, the usage-event store) and
-``secret.key`` (signs session cookies). ``NORTHSTAR_DATABASE_URL`` moves the operational store to another
+``secret.key`` (signs session cookies). ``NORTHSTAR_CURRENCY`` (default USD) is the reporting currency.
+``NORTHSTAR_DATABASE_URL`` moves the operational store to another
 database, e.g. ``postgresql://user:pass@host/db``; nothing else changes.
 """
 
@@ -20,6 +21,8 @@ class Settings:
     home: Path
     database_url_override: str | None = None
     secret_key_override: str | None = None
+    #: The currency revenue is reported in; other currencies convert through the imported rate table.
+    currency: str = "USD"
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> Settings:
@@ -28,6 +31,7 @@ class Settings:
             home=root,
             database_url_override=os.environ.get("NORTHSTAR_DATABASE_URL") or None,
             secret_key_override=os.environ.get("NORTHSTAR_SECRET_KEY") or None,
+            currency=(os.environ.get("NORTHSTAR_CURRENCY") or "USD").strip().upper(),
         )
 
     @property
@@ -41,6 +45,11 @@ class Settings:
     @property
     def events_dir(self) -> Path:
         return self.home / "events"
+
+    @property
+    def rollups_dir(self) -> Path:
+        """Daily per-account usage rollups, one file per event batch (``northstar.usage.rollup``)."""
+        return self.home / "rollups"
 
     @cached_property
     def secret_key(self) -> str:

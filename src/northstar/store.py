@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from northstar.config import Settings
 from northstar.db.migrate import is_current, upgrade
+from northstar.usage.rollup import RollupStore
 from northstar.usage.store import EventStore
 
 
@@ -18,3 +19,7 @@ def open_settings(home: str | None = None, migrate: bool = True) -> Settings:
 
 def event_store(settings: Settings) -> EventStore:
     return EventStore(settings.events_dir)
+
+
+def rollup_store(settings: Settings) -> RollupStore:
+    return RollupStore(event_store(settings), settings.rollups_dir)

@@ -22,6 +22,8 @@ db_app = typer.Typer(help="The operational database's schema.", no_args_is_help=
 users_app = typer.Typer(help="Staff users and their roles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+usage_app = typer.Typer(help="Product-usage events and their daily rollups.", no_args_is_help=True)
+app.add_typer(usage_app, name="usage")
 console = Console()
 err = Console(stderr=True)
 
@@ -248,6 +250,24 @@ def account(ref: str = typer.Argument(..., help="Internal id, external id or exa
         _print_profile(p)
 
 
+@usage_app.command("rollup")
+def usage_rollup(
+    rebuild: bool = typer.Option(False, "--rebuild", help="Recompute every rollup file, not only new batches."),
+) -> None:
+    """Bring the daily per-account usage rollups up to date with the event store.
+
+    Imports and the demo do this themselves; run it after copying event files in by hand, or with
+    --rebuild to recompute everything (the result is the same)."""
+    from northstar.store import open_settings, rollup_store
+
+    rollups = rollup_store(open_settings())
+    with _progress() as bar:
+        task = bar.add_task("rolling up event batches", total=None)
+        step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+        n = rollups.rebuild(step) if rebuild else rollups.refresh(step)
+    console.print(f"{n} batch{'es' if n != 1 else ''} rolled up; {len(rollups.files())} rollup files")
+
+
 @app.command()
 def metrics(
     name: str = typer.Argument(None, help="The metric; see --list."),
@@ -266,6 +286,7 @@ def metrics(
     product_line: str = typer.Option(None, "--product-line", help="Only this product line."),
     account: str = typer.Option(None, help="An account (external id) with every account below it."),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    limit: int = typer.Option(40, help="Rows shown in table format (csv and json give every row)."),
 ) -> None:
     """Compute a metric over the stores and print it.
 
@@ -299,8 +320,10 @@ def metrics(
     elif fmt == "json":
         sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")
     else:
-        table = Table(*[str(c) for c in df.columns], title=name)
-        for row in df.itertuples(index=False):
+        shown = df.head(limit) if limit > 0 else df
+        caption = f"{len(shown):,} of {len(df):,} rows; --format csv for all" if len(shown) < len(df) else None
+        table = Table(*[str(c) for c in df.columns], title=name, caption=caption)
+        for row in shown.itertuples(index=False):
             table.add_row(
                 *[
                     f"{v:,.4f}"

@@ -5,7 +5,7 @@ from northstar.auth.models import User
 from northstar.db.base import Base
 from northstar.feedback.models import Feedback
 from northstar.ingest.models import ImportRun
-from northstar.revenue.models import Invoice, Subscription
+from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.success.models import Assessment
 from northstar.support.models import Ticket
 from northstar.touchpoints.models import Touchpoint
@@ -15,6 +15,7 @@ __all__ = [
     "Assessment",
     "Base",
     "Contact",
+    "ExchangeRate",
     "Feedback",
     "ImportRun",
     "Invoice",

@@ -15,6 +15,7 @@ from northstar.config import Settings
 from northstar.db.engine import make_engine, reset_engines, session_scope
 from northstar.db.migrate import upgrade
 from northstar.demo.generator import DemoBuilder, DemoConfig, DemoSummary, Progress
+from northstar.store import rollup_store
 
 #: A demo with these settings equal is the same demo (``as_of`` moves with the calendar, so it is not compared).
 SAME_DEMO = ("accounts", "seed", "months", "events_per_account_month")
@@ -60,6 +61,7 @@ def build_demo(
         upgrade(settings.database_url)
         with session_scope(settings.database_url) as s:
             create_user(s, "admin@northstar.demo", password, Role.ADMIN, "Ada Admin")
+        rollup_store(settings).refresh()  # a demo made before rollups existed gets them
         return None, password
     if current is None and has_data(settings) and not rebuild:
         raise DataFolderInUse(
@@ -70,13 +72,15 @@ def build_demo(
     settings.ensure_home()
     upgrade(settings.database_url)
     summary = DemoBuilder(cfg, settings, progress).build(password)
+    rollup_store(settings).refresh()
     return summary, password
 
 
 def _wipe(settings: Settings) -> None:
     """Remove the demo's files, and empty the operational tables when they live in a server database."""
-    if settings.events_dir.exists():
-        shutil.rmtree(settings.events_dir)
+    for folder in (settings.events_dir, settings.rollups_dir):
+        if folder.exists():
+            shutil.rmtree(folder)
     for name in ("northstar.db", "northstar.db-wal", "northstar.db-shm", "demo.json", "demo_truth.parquet"):
         (settings.home / name).unlink(missing_ok=True)
     reset_engines()

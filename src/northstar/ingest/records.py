@@ -7,6 +7,7 @@ file changes nothing, and a file with fewer columns updates only the columns it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,15 @@ def _check_row(kind: Kind, values: dict[str, Any], present: set[str]) -> list[tu
                 out.append(("score", f"{st.value.upper()} score {score} is outside {low}-{high}"))
         elif score is not None:
             out.append(("score", "free-text feedback has no score"))
+    if kind.name == "rates":
+        if values.get("rate") is not None and values["rate"] <= 0:
+            out.append(("rate", f"an exchange rate must be above zero, not {values['rate']}"))
+        if values.get("currency") is not None and not re.fullmatch(r"[A-Za-z]{3}", str(values["currency"])):
+            out.append(("currency", f"{values['currency']!r} is not a three-letter ISO 4217 code"))
+        elif values.get("currency"):
+            values["currency"] = str(values["currency"]).upper()
+            if values.get("valid_from") is not None:  # the natural key, whatever case the file used
+                values["key"] = f"{values['currency']} {values['valid_from']}"
     if kind.model is Ticket and values.get("satisfaction") is not None and not 1 <= values["satisfaction"] <= 5:
         out.append(("satisfaction", "satisfaction must be 1-5"))
     return out
@@ -112,7 +122,8 @@ def parse_rows(
             if values.get(whole) is None and any(values.get(p) for p in parts):
                 values[whole] = " ".join(str(values[p]) for p in parts if values.get(p))
         for part in {p for parts in kind.composites.values() for p in parts}:
-            values.pop(part, None)
+            if not hasattr(kind.model, part):  # a part that is only a part (first name), not a column
+                values.pop(part, None)
         if kind.keeps_extra and cmap.extra:
             extra = {c: raw[c].strip() for c in cmap.extra if raw.get(c) is not None and str(raw[c]).strip()}
             if extra or "attributes" in values:

@@ -31,6 +31,7 @@ from northstar.ingest.source import (
 )
 from northstar.ingest.spec import KINDS
 from northstar.ingest.spec import kind as get_kind
+from northstar.usage.rollup import RollupStore
 from northstar.usage.store import EventStore
 
 Progress = Callable[[float, float], None]  # (done, total)
@@ -93,6 +94,8 @@ def import_file(
                     finished_at=utcnow(),
                 )
             )
+        if kind.model is None:
+            RollupStore(EventStore(settings.events_dir), settings.rollups_dir).refresh()  # usage metrics see it now
         return result
     finally:
         con.close()

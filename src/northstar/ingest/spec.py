@@ -14,7 +14,7 @@ from northstar.accounts.models import Account, Contact, ContactRole, LifecycleSt
 from northstar.auth.models import Role, User
 from northstar.db.base import Base
 from northstar.feedback.models import Feedback, SurveyType
-from northstar.revenue.models import Invoice, InvoiceStatus, Subscription, SubscriptionStatus
+from northstar.revenue.models import ExchangeRate, Invoice, InvoiceStatus, Subscription, SubscriptionStatus
 from northstar.success.models import Assessment
 from northstar.support.models import Ticket, TicketChannel, TicketPriority, TicketStatus
 from northstar.touchpoints.models import Channel, Direction, Touchpoint
@@ -240,6 +240,18 @@ KINDS: dict[str, Kind] = {
             Field("assessed_at", "datetime", required=True, aliases=("date", "assessed")),
             Field("notes", "text"),
         ),
+    ),
+    "rates": Kind(
+        "rates",
+        ExchangeRate,
+        (
+            Field("key"),
+            Field("currency", required=True, aliases=("currency code", "from")),
+            Field("valid_from", "date", required=True, aliases=("date", "valid from", "as of", "effective")),
+            Field("rate", "float", required=True, aliases=("exchange rate", "fx rate", "to reporting")),
+        ),
+        key="key",
+        composites={"key": ("currency", "valid_from")},
     ),
     "events": Kind(
         "events",

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from northstar.config import Settings
 from northstar.db.engine import make_engine
+from northstar.metrics.currency import to_reporting
 from northstar.metrics.feedback import DIMENSIONS, FEEDBACK_SCHEMA, ces, csat, feedback_table, nps
 from northstar.metrics.revenue import (
     RENEWAL_SCHEMA,
@@ -30,7 +31,15 @@ from northstar.metrics.revenue import (
 from northstar.metrics.scope import Scope
 from northstar.metrics.support import TICKET_SCHEMA, support, tickets_table
 from northstar.metrics.survival import first_spells, retention_curves
+from northstar.metrics.usage import (
+    decision_maker_activity,
+    feature_usage,
+    monthly_active_users,
+    sessions,
+    usage_features,
+)
 from northstar.revenue.service import month_ends
+from northstar.usage.rollup import Tiers
 
 PERIODS = ("month", "quarter", "ttm")
 EVERYTHING = Scope()
@@ -48,7 +57,7 @@ def load_table(settings: Settings, sql: str, schema: pa.Schema) -> pa.Table:
         raw = table.column(name).combine_chunks() if table.num_rows else pa.array([], field.type)
         if pa.types.is_timestamp(raw.type) and raw.type.tz is not None:
             raw = raw.cast(pa.timestamp(raw.type.unit, "UTC")).cast(pa.timestamp(raw.type.unit))
-        if pa.types.is_null(raw.type):
+        if pa.types.is_null(raw.type) or raw.null_count == len(raw):  # SQLite: an all-NULL column has no type
             raw = pa.nulls(len(raw), field.type)
         arrays.append(raw.cast(field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -78,10 +87,24 @@ def _fetch_arrow(url: str, sql: str) -> pa.Table:
         return cur.fetch_arrow_table()
 
 
-def load_subscriptions(settings: Settings, scope: Scope = EVERYTHING) -> ir.Table:
+def load_terms(settings: Settings, schema: pa.Schema, on: date | None = None) -> pa.Table:
+    """Subscription terms with the columns of ``schema``, MRR in the reporting currency at the rates in
+    effect on ``on`` (default today: constant currency, see ``northstar.metrics.currency``)."""
+    sql = f"SELECT {', '.join(schema.names)}, currency FROM subscriptions"
+    table = load_table(settings, sql, schema.append(pa.field("currency", pa.string())))
+    mrr = to_reporting(
+        settings,
+        table.column("mrr").combine_chunks(),
+        table.column("currency").combine_chunks(),
+        on or datetime.now(UTC).date(),
+        "subscriptions",
+    )
+    return table.set_column(table.schema.get_field_index("mrr"), "mrr", mrr).drop(["currency"])
+
+
+def load_subscriptions(settings: Settings, scope: Scope = EVERYTHING, on: date | None = None) -> ir.Table:
     """Subscription terms from the operational store, as an in-memory Ibis table."""
-    sql = "SELECT account_id, product_line, mrr, start_date, end_date FROM subscriptions"
-    return _scoped(subscriptions_table(load_table(settings, sql, SUBSCRIPTION_SCHEMA)), settings, scope, True)
+    return _scoped(subscriptions_table(load_terms(settings, SUBSCRIPTION_SCHEMA, on)), settings, scope, True)
 
 
 def _scoped(t: ir.Table, settings: Settings, scope: Scope, has_line: bool = False) -> ir.Table:
@@ -96,8 +119,7 @@ def _scoped(t: ir.Table, settings: Settings, scope: Scope, has_line: bool = Fals
 def renewal_table(
     settings: Settings, first: date, last: date, period: str = "quarter", scope: Scope = EVERYTHING
 ) -> pd.DataFrame:
-    sql = "SELECT account_id, product_line, mrr, start_date, end_date, renewal_date FROM subscriptions"
-    terms = _scoped(ibis.memtable(load_table(settings, sql, RENEWAL_SCHEMA)), settings, scope, True)
+    terms = _scoped(ibis.memtable(load_terms(settings, RENEWAL_SCHEMA, last)), settings, scope, True)
     rows = []
     for start, end in period_bounds(period, first, last):
         rows.append(
@@ -120,8 +142,7 @@ def retention_curve(
 ) -> pd.DataFrame:
     """Kaplan-Meier curves of the first paying spell, for accounts that started between ``first`` and
     ``last``, grouped by ``cohort`` (start quarter), ``segment`` or ``persona``."""
-    sql = "SELECT account_id, product_line, mrr, start_date, end_date FROM subscriptions"
-    terms = load_table(settings, sql, SUBSCRIPTION_SCHEMA).to_pandas()
+    terms = load_terms(settings, SUBSCRIPTION_SCHEMA, last).to_pandas()
     ids = scope.account_ids(settings)
     if ids is not None:
         terms = terms[terms["account_id"].isin(ids)]
@@ -175,7 +196,155 @@ def support_table(
     unknown = set(by or []) - {"month", "priority", "channel", "segment", "persona", "account_id"}
     if unknown:
         raise ValueError(f"cannot group by {', '.join(sorted(unknown))}")
-    return support(t.filter(t.opened_at >= start), end, by)
+    out = support(t.filter(t.opened_at >= start), end, by)
+    if (by or ["month"]) == ["month"] and len(out):
+        con = _usage_con()
+        try:
+            until = end.date() + timedelta(days=1)
+            since = first.replace(day=1)
+            tiers = load_tiers(settings, con, until, scope, days=(until - since).days)
+            users = monthly_active_users(tiers, since, until).to_pandas()
+        finally:
+            con.disconnect()
+        users["month"] = pd.to_datetime(users["month"]).dt.date
+        out = out.merge(users, on="month", how="left").fillna({"active_users": 0})
+        out["tickets_per_active_user"] = out.opened / out.active_users.where(out.active_users > 0)
+    return out
+
+
+def load_tiers(
+    settings: Settings, con: ibis.BaseBackend, as_of: date, scope: Scope = EVERYTHING, days: int = 90
+) -> Tiers:
+    """The daily usage tiers for windows of up to ``days`` days before ``as_of``, scoped to the accounts in
+    ``scope``; brought up to date first (a batch stored by another process since is rolled up now)."""
+    from northstar.store import rollup_store
+
+    rollups = rollup_store(settings)
+    rollups.refresh()
+    t = rollups.tiers(con, as_of, days)
+    return Tiers(*(_scoped(x, settings, scope) for x in (t.user_day, t.account_day, t.feature_day, t.last_active)))
+
+
+def _usage_con() -> ibis.BaseBackend:
+    from northstar import duck
+
+    return ibis.duckdb.from_connection(duck.connect())
+
+
+def _accounts_frame(settings: Settings) -> pd.DataFrame:
+    sql = "SELECT id, external_id, name, segment, persona FROM accounts"
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("external_id", pa.string()),
+            ("name", pa.string()),
+            ("segment", pa.string()),
+            ("persona", pa.string()),
+        ]
+    )
+    return load_table(settings, sql, schema).to_pandas().rename(columns={"id": "account_id", "external_id": "account"})
+
+
+def _named(settings: Settings, df: pd.DataFrame) -> pd.DataFrame:
+    """Per-account rows with the account's external id and name in front."""
+    names = _accounts_frame(settings)[["account_id", "account", "name"]]
+    out = names.merge(df, on="account_id", how="inner")
+    return out.sort_values("account").reset_index(drop=True)
+
+
+def usage_table(
+    settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    """Per-account usage features as of the day after ``last``, with decision-maker activity."""
+    con = _usage_con()
+    try:
+        as_of = last + timedelta(days=1)
+        tiers = load_tiers(settings, con, as_of, scope)
+        features = usage_features(tiers, as_of).to_pandas()
+        contacts = load_table(
+            settings,
+            "SELECT id, account_id, role FROM contacts",
+            pa.schema([("contact_id", pa.int64()), ("account_id", pa.int64()), ("role", pa.string())]),
+        )
+        dms = decision_maker_activity(tiers, con.create_table("contacts", contacts, temp=True), as_of).to_pandas()
+    finally:
+        con.disconnect()
+    return _named(settings, features.merge(dms, on="account_id", how="left"))
+
+
+def feature_adoption_table(
+    settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    """Per feature: accounts that used it in the 30 days to ``last``, their share of active accounts,
+    events, the active users of those accounts, depth (events per such user) and the 30-day trend."""
+    con = _usage_con()
+    try:
+        as_of = last + timedelta(days=1)
+        f = feature_usage(load_tiers(settings, con, as_of, scope), as_of)
+        used = f.filter(f.events_30d > 0)
+        active = used.account_id.nunique().as_scalar()
+        out = (
+            f.group_by("event")
+            .aggregate(
+                accounts_30d=f.count(where=f.events_30d > 0),
+                events_30d=f.events_30d.sum(),
+                events_prev_30d=f.events_prev_30d.sum(),
+                users_30d=f.account_users_30d.sum(where=f.events_30d > 0),
+            )
+            .mutate(active_accounts=active)
+            .order_by(ibis.desc("accounts_30d"))
+            .to_pandas()
+        )
+    finally:
+        con.disconnect()
+    out["adoption"] = out.accounts_30d / out.active_accounts.where(out.active_accounts > 0)
+    out["depth_per_user"] = out.events_30d / out.users_30d.where(out.users_30d > 0)
+    out["trend"] = out.events_30d / out.events_prev_30d.where(out.events_prev_30d > 0) - 1
+    return out
+
+
+def active_users_table(
+    settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    """DAU, WAU, MAU and stickiness over all accounts in scope at each month end (or ``last``)."""
+    con = _usage_con()
+    rows = []
+    try:
+        ends = [e for e in month_ends(first, last) if e <= last] or [last]
+        if ends[-1] != last:
+            ends.append(last)
+        for end in ends:
+            as_of = end + timedelta(days=1)
+            f = usage_features(load_tiers(settings, con, as_of, scope, days=30), as_of)
+            agg = f.aggregate(
+                active_accounts=f.count(where=f.users_30d > 0),
+                dau=f.dau_30d.sum(),
+                wau=f.users_7d.sum(),
+                mau=f.users_30d.sum(),
+                events_30d=f.events_30d.sum(),
+            ).to_pandas()
+            rows.append({"as_of": end, **{k: v for k, v in agg.iloc[0].items()}})
+    finally:
+        con.disconnect()
+    out = pd.DataFrame(rows).fillna({"active_accounts": 0, "dau": 0.0, "wau": 0, "mau": 0, "events_30d": 0})
+    out["stickiness"] = out.dau / out.mau.where(out.mau > 0)
+    return out
+
+
+def sessions_table(
+    settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    """Per account: sessions per user per day over the 30 days to ``last``, from the raw events."""
+    from northstar.store import event_store
+    from northstar.usage.summary import events_table
+
+    con = _usage_con()
+    try:
+        events = _scoped(events_table(event_store(settings), con), settings, scope)
+        out = sessions(events, last - timedelta(days=29), last + timedelta(days=1)).to_pandas()
+    finally:
+        con.disconnect()
+    return _named(settings, out)
 
 
 def period_bounds(period: str, first: date, last: date) -> list[tuple[date, date]]:
@@ -203,23 +372,42 @@ def _prev_month_end(d: date) -> date:
 def mrr_movements(
     settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
 ) -> pd.DataFrame:
-    return movements_summary(load_subscriptions(settings, scope), first, last)
+    return movements_summary(load_subscriptions(settings, scope, last), first, last)
 
 
 def cohort_table(
     settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
 ) -> pd.DataFrame:
-    return cohorts(load_subscriptions(settings, scope), first, last)
+    return cohorts(load_subscriptions(settings, scope, last), first, last)
 
 
 def retention_table(
     settings: Settings, first: date, last: date, period: str = "quarter", scope: Scope = EVERYTHING
 ) -> pd.DataFrame:
-    subs = load_subscriptions(settings, scope)
+    subs = load_subscriptions(settings, scope, last)
     rows = []
     for start, end in period_bounds(period, first, last):
         rows.append({"period_start": start, "period_end": end, **retention(subs, start, end)})
     return pd.DataFrame(rows)
+
+
+def share_of_wallet_table(
+    settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    """Per account with a wallet estimate: ARR on ``last`` (reporting currency) over the estimate of what
+    it spends a year in the category."""
+    subs = load_subscriptions(settings, scope, last)
+    live = subs.filter((subs.start_date <= last) & (subs.end_date.isnull() | (subs.end_date >= last)))
+    arr = live.group_by("account_id").aggregate(arr=(live.mrr.sum() * 12).round(2)).to_pandas()
+    wallets = load_table(
+        settings,
+        "SELECT id, wallet_estimate FROM accounts WHERE wallet_estimate IS NOT NULL",
+        pa.schema([("account_id", pa.int64()), ("wallet_estimate", pa.float64())]),
+    ).to_pandas()
+    out = _named(settings, wallets.merge(arr, on="account_id", how="left").fillna({"arr": 0.0}))
+    out["share_of_wallet"] = out.arr / out.wallet_estimate.where(out.wallet_estimate > 0)
+    out["headroom"] = (out.wallet_estimate - out.arr).clip(lower=0)
+    return out.drop(columns=["account_id"])
 
 
 def _feedback_metric(fn: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
@@ -292,9 +480,10 @@ CATALOGUE: dict[str, Metric] = {
         ),
         Metric(
             "support",
-            "Tickets opened and resolved, first response and resolution times, share within SLA.",
+            "Tickets opened and resolved, first response and resolution times, share within SLA, tickets per "
+            "active user.",
             "median / p90 of hours to first response and to resolution; within SLA = answered within the "
-            "priority's target / tickets due",
+            "priority's target / tickets due; tickets per active user = opened / distinct users with events",
             support_table,
         ),
         Metric(
@@ -314,6 +503,38 @@ CATALOGUE: dict[str, Metric] = {
             "Customer effort score: mean answer on a 1-7 scale (7 = very easy).",
             "CES = mean(score)",
             _feedback_metric(ces),
+        ),
+        Metric(
+            "share-of-wallet",
+            "Per account with a wallet estimate: ARR on --to against its yearly spend in the category.",
+            "share of wallet = ARR / wallet estimate; headroom = wallet estimate - ARR",
+            share_of_wallet_table,
+        ),
+        Metric(
+            "usage",
+            "Per account: events, active users (DAU/WAU/MAU), active days, stickiness, adoption breadth, days "
+            "since last activity, 30-day trends and decision-maker activity, as of the day after --to.",
+            "MAU = distinct users in 30 days; DAU = user-days / 30; stickiness = DAU / MAU; breadth = features "
+            "used / features in use; trend = last 30 days / previous 30 - 1",
+            usage_table,
+        ),
+        Metric(
+            "feature-adoption",
+            "Per feature: the accounts and users that used it in the last 30 days, depth and trend.",
+            "adoption = accounts using it / accounts with any use; depth = events / users; trend as in usage",
+            feature_adoption_table,
+        ),
+        Metric(
+            "active-users",
+            "DAU, WAU, MAU and stickiness summed over the accounts in scope at each month end.",
+            "sums over accounts of each account's DAU / WAU / MAU; stickiness = DAU / MAU",
+            active_users_table,
+        ),
+        Metric(
+            "sessions",
+            "Per account: sessions per active user per day over the 30 days to --to.",
+            "session = a user's run of events without a 30-minute gap (cut at midnight UTC); sessions / user-days",
+            sessions_table,
         ),
     )
 }

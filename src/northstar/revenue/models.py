@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from northstar.db.base import Base, ExternalIdMixin, TimestampMixin
@@ -67,3 +67,18 @@ class Invoice(ExternalIdMixin, TimestampMixin, Base):
     paid_at: Mapped[datetime | None]
     failed_attempts: Mapped[int] = mapped_column(default=0)
     status: Mapped[InvoiceStatus] = mapped_column(str_enum(InvoiceStatus), default=InvoiceStatus.OPEN)
+
+
+class ExchangeRate(TimestampMixin, Base):
+    """Units of the reporting currency (``NORTHSTAR_CURRENCY``, default USD) that one unit of ``currency``
+    is worth from ``valid_from`` until the next rate of that currency. ``key`` ("EUR 2025-01-01") is the
+    natural key imports upsert on."""
+
+    __tablename__ = "exchange_rates"
+    __table_args__ = (CheckConstraint("rate > 0", name="rate_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(30), unique=True)
+    currency: Mapped[str] = mapped_column(String(3), index=True)
+    valid_from: Mapped[date]
+    rate: Mapped[float] = mapped_column(Numeric(24, 12, asdecimal=False))  # JPY->USD needs the digits
