@@ -170,13 +170,16 @@ def northstar_features(home: Path, as_of: date, feats: list[str]):  # type: igno
     import ibis
 
     from northstar import duck
-    from northstar.metrics.usage import feature_usage, usage_features
+    from northstar.metrics.usage import feature_counts, feature_usage, usage_features
     from northstar.store import rollup_store
 
     con = ibis.duckdb.from_connection(duck.connect(memory_limit=MEMORY))
     tiers = rollup_store(settings_for(home)).tiers(con, as_of)
-    wide = usage_features(tiers, as_of).to_pyarrow()
-    per_feature = feature_usage(tiers, as_of).select("account_id", "event", "events_30d", "events_prev_30d")
+    counts = feature_counts(tiers, as_of).to_pyarrow()  # shared by both tables
+    con.con.register("_feature_counts", counts)
+    shared = con.table("_feature_counts")
+    wide = usage_features(tiers, as_of, shared).to_pyarrow()
+    per_feature = feature_usage(tiers, as_of, shared).select("account_id", "event", "events_30d", "events_prev_30d")
     long = per_feature.to_pyarrow()
     con.disconnect()
     return wide, long

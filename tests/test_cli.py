@@ -17,6 +17,7 @@ COMMANDS = [
     ["users", "create"],
     ["account"],
     ["metrics"],
+    ["usage", "rollup"],
 ]
 
 
@@ -70,3 +71,20 @@ def test_users_create(run):
     assert out.exit_code == 0 and "admin" in out.text
     assert run("users", "create", "x@example.com", "--password", "short").exit_code == 1
     assert run("users", "create", "x@example.com", "--role", "king", "--password", "a-long-password").exit_code == 1
+
+
+def test_usage_rollup_and_usage_metrics(run, tmp_path):
+    (tmp_path / "a.csv").write_text("external_id,name\nX1,Xylo Ltd\n")
+    (tmp_path / "e.csv").write_text(
+        "account,user_id,event,timestamp\nX1,u1,login,2025-03-01T10:00:00Z\nX1,u2,search,2025-03-02T10:00:00Z\n"
+    )
+    run("import", "accounts", str(tmp_path / "a.csv"))
+    run("import", "events", str(tmp_path / "e.csv"))  # rolls the batch up itself
+    out = run("usage", "rollup", "--rebuild")
+    assert out.exit_code == 0 and "1 batch rolled up" in out.text
+    out = run("metrics", "usage", "--to", "2025-03-02", "--format", "csv")
+    assert out.exit_code == 0
+    header, row = out.output.strip().splitlines()
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert values["account"] == "X1" and values["users_30d"] == "2" and values["days_since_active"] == "1"
+    assert "share-of-wallet" in run("metrics", "--list").text

@@ -151,7 +151,10 @@ def stored_tiers_equal_a_rollup_of_everything(store, rollups, as_of):
         assert got.sort_by(order).to_pylist() == exp.sort_by(order).to_pylist(), name
 
 
-def test_rollups_batch_by_batch_equal_one_rollup_of_everything(tmp_path):
+def test_rollups_batch_by_batch_equal_one_rollup_of_everything(tmp_path, monkeypatch):
+    import northstar.usage.rollup as rollup
+
+    monkeypatch.setattr(rollup, "STATE_FILES", 2)  # fold the users' state log often
     table = events_arrow()
     # Account 1's 28 February spans two batches: counts add up and the user and day are still one each; the
     # third batch reaches back to 2024 (history arriving late), so the days after it are recomputed.

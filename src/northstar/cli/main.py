@@ -257,7 +257,10 @@ def usage_rollup(
     """Bring the daily per-account usage rollups up to date with the event store.
 
     Imports and the demo do this themselves; run it after copying event files in by hand, or with
-    --rebuild to recompute everything (the result is the same)."""
+    --rebuild to recompute everything (the result is the same).
+
+    Example: [bold]northstar usage rollup --rebuild[/bold]
+    """
     from northstar.store import open_settings, rollup_store
 
     rollups = rollup_store(open_settings())
@@ -265,7 +268,10 @@ def usage_rollup(
         task = bar.add_task("rolling up event batches", total=None)
         step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
         n = rollups.rebuild(step) if rebuild else rollups.refresh(step)
-    console.print(f"{n} batch{'es' if n != 1 else ''} rolled up; {len(rollups.files())} rollup files")
+    m = rollups.manifest()
+    days = m.days("account_day")
+    span = f"{days[0]} to {days[-1]}" if days else "no days yet"
+    console.print(f"{n} batch{'es' if n != 1 else ''} rolled up; {len(m.batches)} in all, {span}")
 
 
 @app.command()

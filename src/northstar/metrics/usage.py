@@ -72,8 +72,20 @@ def _trend(now: ir.NumericValue, before: ir.NumericValue) -> ir.FloatingValue:
     return ibis.ifelse(before > 0, now.cast("float64") / before.cast("float64") - 1.0, ibis.null("float64"))
 
 
-def usage_features(tiers: Tiers, as_of: date) -> ir.Table:
-    """One row per account with any activity before ``as_of`` in ``tiers``: the columns of ``USAGE_COLUMNS``."""
+def feature_counts(tiers: Tiers, as_of: date) -> ir.Table:
+    """Per (account, feature) used in the 60 days before ``as_of``: events in the last 30 and the 30 before.
+    Both ``usage_features`` (breadth) and ``feature_usage`` start from it; pass it materialized to share it."""
+    b = _bounds(as_of)
+    fd = tiers.feature_day.filter(_within(tiers.feature_day, b["d60"], as_of))
+    recent = fd.day >= b["d30"]
+    return fd.group_by(["account_id", "event"]).aggregate(
+        events_30d=fd.events.sum(where=recent).fill_null(0), events_prev_30d=fd.events.sum(where=~recent).fill_null(0)
+    )
+
+
+def usage_features(tiers: Tiers, as_of: date, features: ir.Table | None = None) -> ir.Table:
+    """One row per account with any activity before ``as_of`` in ``tiers``: the columns of ``USAGE_COLUMNS``.
+    ``features``: ``feature_counts(tiers, as_of)`` if already computed."""
     b = _bounds(as_of)
     ud = tiers.user_day.filter(_within(tiers.user_day, b["d90"], as_of))
     users = ud.group_by("account_id").aggregate(
@@ -94,8 +106,8 @@ def usage_features(tiers: Tiers, as_of: date) -> ir.Table:
         active_days_prev_30d=ad.count(where=before),
         active_days_90d=ad.count(),
     )
-    fd = tiers.feature_day.filter(_within(tiers.feature_day, b["d30"], as_of))
-    used = fd.select("account_id", "event").distinct()
+    f = features if features is not None else feature_counts(tiers, as_of)
+    used = f.filter(f.events_30d > 0)
     breadth = used.group_by("account_id").aggregate(features_30d=used.count())
     catalogue = used.event.nunique().as_scalar()
 
@@ -137,15 +149,11 @@ def usage_features(tiers: Tiers, as_of: date) -> ir.Table:
     )
 
 
-def feature_usage(tiers: Tiers, as_of: date) -> ir.Table:
+def feature_usage(tiers: Tiers, as_of: date, features: ir.Table | None = None) -> ir.Table:
     """Per (account, feature) used in the last 60 days: events in the last 30 days and the 30 before,
     depth (its events per active user of the account in the last 30 days) and trend."""
     b = _bounds(as_of)
-    fd = tiers.feature_day.filter(_within(tiers.feature_day, b["d60"], as_of))
-    recent = fd.day >= b["d30"]
-    f = fd.group_by(["account_id", "event"]).aggregate(
-        events_30d=fd.events.sum(where=recent).fill_null(0), events_prev_30d=fd.events.sum(where=~recent).fill_null(0)
-    )
+    f = features if features is not None else feature_counts(tiers, as_of)
     ud = tiers.user_day.filter(_within(tiers.user_day, b["d30"], as_of))
     active = ud.group_by("account_id").aggregate(account_users=ud.count(where=first_in_window(ud, b["d30"], as_of)))
     j = f.left_join(active, "account_id")
@@ -159,7 +167,7 @@ def feature_usage(tiers: Tiers, as_of: date) -> ir.Table:
             j.account_users > 0, j.events_30d.cast("float64") / j.account_users.cast("float64"), ibis.null("float64")
         ),
         events_trend=_trend(j.events_30d, j.events_prev_30d),
-    ).order_by(["account_id", "event"])
+    )  # unordered: sorting 700k rows costs more than the rest for 100k accounts; order where shown
 
 
 def decision_maker_activity(tiers: Tiers, contacts: ir.Table, as_of: date) -> ir.Table:

@@ -63,6 +63,8 @@ FEATURE_DAY = pa.schema(
 )
 LAST_ACTIVE = pa.schema([("account_id", pa.int64()), ("last_active", pa.date32())])
 TIERS = {"user_day": USER_DAY, "account_day": ACCOUNT_DAY, "feature_day": FEATURE_DAY}
+#: State files kept before they are folded into one.
+STATE_FILES = 8
 #: Events rolled up per step: bounds memory when a long history arrives in many batches.
 STEP_EVENTS = 4_000_000
 
@@ -138,6 +140,8 @@ class Manifest:
     batches: dict[str, int] = field(default_factory=dict)  # event batch name -> mtime_ns when rolled up
     files: dict[str, dict[str, int]] = field(default_factory=lambda: {t: {} for t in TIERS})
     max_day: str | None = None
+    #: Generations of the users' state files: a base, then the newest rows of each later refresh.
+    state: list[int] = field(default_factory=list)
 
     def path(self, root: Path, tier: str, day: str) -> Path:
         return root / tier / f"{day}.g{self.files[tier][day]}.arrow"
@@ -171,11 +175,30 @@ class RollupStore:
         tables = [_read_ipc(m.path(self.root, tier, d)) for d in m.days(tier, start, end)]
         return pa.concat_tables(tables) if tables else TIERS[tier].empty_table()
 
-    def state(self, m: Manifest | None = None) -> pa.Table:
-        """The last user-day row of every user (``day`` = last active day, ``prev_day`` = the one before)."""
-        m = m or self.manifest()
-        path = self.root / f"state.g{m.generation}.arrow"
-        return _read_ipc(path) if path.exists() else USER_DAY.empty_table()
+    def _window(self, tier: str, start: date, end: date, m: Manifest) -> pa.Table:
+        """A tier's rows for a query: event names dictionary-encoded (grouping by them is then cheaper)."""
+        t = self.read(tier, start, end, m)
+        if tier == "feature_day":
+            t = t.set_column(t.schema.get_field_index("event"), "event", pc.dictionary_encode(t.column("event")))
+        return t
+
+    def _state(self, con: ibis.BaseBackend, m: Manifest, only: ir.Table | None = None) -> ir.Table:
+        """The last user-day row of every user (``day`` = last active day, ``prev_day`` = the one before):
+        the newest row per user across the base state file and the later ones (ties: the later file)."""
+        tables = []
+        for g in m.state:
+            t = _read_ipc(self.root / f"state.g{g}.arrow")
+            tables.append(t.append_column("gen", pa.array([g] * t.num_rows, pa.int64())))
+        schema = USER_DAY.append(pa.field("gen", pa.int64()))
+        st = _register(con, "_state_log", pa.concat_tables(tables) if tables else schema.empty_table())
+        if only is not None:  # the users of ``only`` (before ranking: a batch's users, not every user)
+            st = st.semi_join(only, [st.account_id == only.account_id, st.user_id == only.user_id])
+        ranked = st.mutate(
+            rn=ibis.row_number().over(
+                ibis.window(group_by=[st.account_id, st.user_id], order_by=[ibis.desc(st.day), ibis.desc(st.gen)])
+            )
+        )
+        return ranked.filter(ranked.rn == 0).drop("rn", "gen")
 
     def last_active(self, m: Manifest | None = None) -> pa.Table:
         """Each account's last active day (as of the newest day rolled up)."""
@@ -187,7 +210,7 @@ class RollupStore:
         """The tiers for windows of up to ``days`` days ending at ``as_of``, registered on ``con`` (DuckDB)."""
         m = self.manifest()
         start = as_of - timedelta(days=days)
-        t = {tier: _register(con, f"_{tier}", self.read(tier, start, as_of, m)) for tier in TIERS}
+        t = {tier: _register(con, f"_{tier}", self._window(tier, start, as_of, m)) for tier in TIERS}
         if m.max_day is not None and as_of > date.fromisoformat(m.max_day):
             last = _register(con, "_last_active", self.last_active(m))
         else:  # an earlier as_of: the last active day before it, from every older account-day file
@@ -238,6 +261,7 @@ class RollupStore:
         """Remove files the manifest does not name, except the newest generation's before it (a reader that
         read the previous manifest may still be opening them)."""
         keep = {m.path(self.root, tier, d) for tier in TIERS for d in m.files[tier]}
+        keep |= {self.root / f"state.g{g}.arrow" for g in m.state}
         for path in self.root.rglob("*.g*.arrow"):
             if path not in keep and _generation(path) < m.generation - 1:
                 path.unlink(missing_ok=True)
@@ -251,8 +275,8 @@ class RollupStore:
             events = con.read_parquet([str(b) for b in batches])
             fresh = user_days(events).drop("prev_day").to_pyarrow()
             tables: dict[str, pa.Table] = {}
-            state = self.state(m)
             accounts = self.last_active(m)
+            delta = USER_DAY.empty_table()
             if fresh.num_rows:
                 first = pc.min(fresh.column("day")).as_py()
                 fast = m.max_day is None or first >= date.fromisoformat(m.max_day)
@@ -262,8 +286,7 @@ class RollupStore:
                     contact_id=rows.contact_id.max(), events=rows.events.sum()
                 )
                 if fast:  # each user's previous day comes from the state (of the users in this batch)
-                    st = _register(con, "_seed", state)
-                    st = st.semi_join(rows, [st.account_id == rows.account_id, st.user_id == rows.user_id])
+                    st = self._state(con, m, only=rows)
                     seed = st.select("account_id", "user_id", seed_day=ibis.ifelse(st.day < first, st.day, st.prev_day))
                 else:  # history arrived: seed from every older day
                     older = _register(con, "_older", self.read("user_day", None, first, m))
@@ -280,22 +303,12 @@ class RollupStore:
                         ibis.window(group_by=[ud.account_id, ud.user_id], order_by=ibis.desc(ud.day))
                     )
                 )
-                newest = newest.filter(newest.rn == 0).drop("rn")
-                prior = _register(con, "_state_old", state)
-                kept = prior.anti_join(
-                    newest, [prior.account_id == newest.account_id, prior.user_id.identical_to(newest.user_id)]
-                )
-                state = kept.union(newest).to_pyarrow()
+                delta = newest.filter(newest.rn == 0).drop("rn").to_pyarrow()
                 both = _register(
                     con,
                     "_accounts",
                     pa.concat_tables(
-                        [
-                            accounts,
-                            pa.Table.from_arrays(
-                                [newest.account_id.to_pyarrow(), newest.day.to_pyarrow()], schema=LAST_ACTIVE
-                            ),
-                        ]
+                        [accounts, pa.Table.from_arrays([delta["account_id"], delta["day"]], schema=LAST_ACTIVE)]
                     ),
                 )
                 accounts = both.group_by("account_id").aggregate(last_active=both.last_active.max()).to_pyarrow()
@@ -304,12 +317,23 @@ class RollupStore:
                     "account_day": account_days(ud).to_pyarrow(),
                     "feature_day": fd.to_pyarrow(),
                 }
+            state = m.state
+            if len(m.state) >= STATE_FILES:  # fold the log into a new base
+                _write_ipc(self.root / f"state.g{m.generation + 1}.arrow", delta.cast(USER_DAY))
+                delta = self._state(con, Manifest(state=[*m.state, m.generation + 1])).to_pyarrow()
+                state = []
         finally:
             con.disconnect()
-        return self._write(m, tables, state, accounts, batches)
+        return self._write(m, tables, delta, state, accounts, batches)
 
     def _write(
-        self, m: Manifest, tables: dict[str, pa.Table], state: pa.Table, accounts: pa.Table, batches: list[Path]
+        self,
+        m: Manifest,
+        tables: dict[str, pa.Table],
+        delta: pa.Table,
+        state: list[int],
+        accounts: pa.Table,
+        batches: list[Path],
     ) -> Manifest:
         gen = m.generation + 1
         files = {t: dict(v) for t, v in m.files.items()}
@@ -319,11 +343,11 @@ class RollupStore:
             for day, part in _by_day(table):
                 _write_ipc(self.root / tier / f"{day}.g{gen}.arrow", part)
                 files[tier][day] = gen
-        _write_ipc(self.root / f"state.g{gen}.arrow", state.cast(USER_DAY))
+        _write_ipc(self.root / f"state.g{gen}.arrow", delta.cast(USER_DAY))
         _write_ipc(self.root / f"accounts.g{gen}.arrow", accounts.cast(LAST_ACTIVE))
         days = [d for v in files.values() for d in v]
         batches_done = {**m.batches, **{b.name: b.stat().st_mtime_ns for b in batches}}
-        return self._commit(Manifest(gen, batches_done, files, max(days) if days else None))
+        return self._commit(Manifest(gen, batches_done, files, max(days) if days else None, [*state, gen]))
 
     def _commit(self, m: Manifest) -> Manifest:
         """Replace the manifest atomically and durably: the one step that makes a new generation visible."""
