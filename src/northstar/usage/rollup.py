@@ -89,11 +89,12 @@ def user_days(events: ir.Table, seed: ir.Table | None = None) -> ir.Table:
 def with_prev_day(rows: ir.Table, seed: ir.Table | None = None) -> ir.Table:
     """Add ``prev_day`` to user-day rows (``lag`` of ``day`` over each account's user, by day)."""
     prev = rows.day.lag().over(ibis.window(group_by=[rows.account_id, rows.user_id], order_by=rows.day))
-    t = rows.mutate(prev_day=prev)
+    # events with no user have no "previous day of the user" (and are never counted as users)
+    t = rows.mutate(prev_day=ibis.ifelse(rows.user_id.isnull(), ibis.null("date"), prev))
     if seed is not None:
         t = t.left_join(seed, [t.account_id == seed.account_id, t.user_id == seed.user_id]).select(
             *[t[c] for c in rows.columns], prev_day=ibis.coalesce(t.prev_day, seed.seed_day)
-        )
+        )  # a NULL user matches no seed: its prev_day stays NULL
     return _cast(t, USER_DAY)
 
 
