@@ -88,3 +88,6 @@ def test_usage_rollup_and_usage_metrics(run, tmp_path):
     values = dict(zip(header.split(","), row.split(","), strict=True))
     assert values["account"] == "X1" and values["users_30d"] == "2" and values["days_since_active"] == "1"
     assert "share-of-wallet" in run("metrics", "--list").text
+    out = run("metrics", "usage", "--to", "2025-03-02", "--columns", "account,users_7d")
+    assert out.exit_code == 0 and "users_7d" in out.text and "events_30d" not in out.text
+    assert run("metrics", "usage", "--columns", "nope").exit_code == 1

@@ -293,6 +293,7 @@ def metrics(
     account: str = typer.Option(None, help="An account (external id) with every account below it."),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
     limit: int = typer.Option(40, help="Rows shown in table format (csv and json give every row)."),
+    columns: str = typer.Option(None, help="Only these columns, comma-separated (e.g. account,users_30d)."),
 ) -> None:
     """Compute a metric over the stores and print it.
 
@@ -321,14 +322,27 @@ def metrics(
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+    if columns:
+        wanted = [c.strip() for c in columns.split(",") if c.strip()]
+        unknown = [c for c in wanted if c not in df.columns]
+        if unknown:
+            err.print(f"[red]no column {', '.join(unknown)}; {name} has: {', '.join(map(str, df.columns))}[/red]")
+            raise typer.Exit(1)
+        df = df[wanted]
     if fmt == "csv":
         sys.stdout.write(df.to_csv(index=False))
     elif fmt == "json":
         sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")
     else:
         shown = df.head(limit) if limit > 0 else df
-        caption = f"{len(shown):,} of {len(df):,} rows; --format csv for all" if len(shown) < len(df) else None
-        table = Table(*[str(c) for c in df.columns], title=name, caption=caption)
+        notes = [f"{len(shown):,} of {len(df):,} rows"] if len(shown) < len(df) else []
+        fits = max(4, console.width // 12)  # a wide metric (usage has ~30 columns) is cut, not squeezed
+        if not columns and len(shown.columns) > fits:
+            notes.append(f"{fits} of {len(df.columns)} columns (choose with --columns)")
+            shown = shown[list(shown.columns[:fits])]
+        if notes:
+            notes.append("--format csv for everything")
+        table = Table(*[str(c) for c in shown.columns], title=name, caption="; ".join(notes) or None)
         for row in shown.itertuples(index=False):
             table.add_row(
                 *[
