@@ -365,9 +365,7 @@ def main() -> None:
     files = EventStore(home / "events").files()
     as_of = as_of_for(home)
     feats = features_list(home)
-    import pyarrow.parquet as pqm
-
-    rows = sum(pqm.ParquetFile(f).metadata.num_rows for f in files)
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
     print(f"code: {revision()}")
     print(f"{rows:,} events in {len(files)} files, {len(feats)} features, as of {as_of}; DuckDB limit {MEMORY}")
     results = {}

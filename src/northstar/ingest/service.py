@@ -31,7 +31,7 @@ from northstar.ingest.source import (
 )
 from northstar.ingest.spec import KINDS
 from northstar.ingest.spec import kind as get_kind
-from northstar.usage.rollup import RollupStore
+from northstar.store import rollup_store
 from northstar.usage.store import EventStore
 
 Progress = Callable[[float, float], None]  # (done, total)
@@ -95,7 +95,7 @@ def import_file(
                 )
             )
         if kind.model is None:
-            RollupStore(EventStore(settings.events_dir), settings.rollups_dir).refresh()  # usage metrics see it now
+            rollup_store(settings).refresh()  # usage metrics see the new batch now
         return result
     finally:
         con.close()

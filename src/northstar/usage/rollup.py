@@ -74,16 +74,20 @@ def _cast(t: ir.Table, schema: pa.Schema) -> ir.Table:
     return t.select(*[t[f.name].cast(ibis.dtype(f.type)).name(f.name) for f in schema])
 
 
+def user_day_counts(events: ir.Table) -> ir.Table:
+    """Events per (day, account, user), with the user's contact: the user-day rows before ``prev_day``."""
+    e = events.filter(events.account_id.notnull())
+    return e.group_by(day=e.timestamp.date(), account_id=e.account_id, user_id=e.user_id).aggregate(
+        contact_id=e.contact_id.max(), events=e.count()
+    )
+
+
 def user_days(events: ir.Table, seed: ir.Table | None = None) -> ir.Table:
     """One row per (day, account, user) with events, and ``prev_day``: the user's previous active day.
 
     ``seed`` (account_id, user_id, seed_day) gives the previous active day of each user's first row when
     ``events`` is only the tail of the history."""
-    e = events.filter(events.account_id.notnull())
-    grouped = e.group_by(day=e.timestamp.date(), account_id=e.account_id, user_id=e.user_id).aggregate(
-        contact_id=e.contact_id.max(), events=e.count()
-    )
-    return with_prev_day(grouped, seed)
+    return with_prev_day(user_day_counts(events), seed)
 
 
 def with_prev_day(rows: ir.Table, seed: ir.Table | None = None) -> ir.Table:
@@ -220,10 +224,6 @@ class RollupStore:
         return Tiers(t["user_day"], t["account_day"], t["feature_day"], last)
 
     # ----------------------------------------------------------------------------- maintaining
-    def pending(self) -> list[Path]:
-        m = self.manifest()
-        return [b for b in self.events.files() if b.name not in m.batches]
-
     def refresh(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Roll up every event batch not yet included; returns how many were."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -274,7 +274,7 @@ class RollupStore:
         con = ibis.duckdb.from_connection(duck.connect())
         try:
             events = con.read_parquet([str(b) for b in batches])
-            fresh = user_days(events).drop("prev_day").to_pyarrow()
+            fresh = user_day_counts(events).to_pyarrow()
             tables: dict[str, pa.Table] = {}
             accounts = self.last_active(m)
             delta = USER_DAY.empty_table()
@@ -282,7 +282,7 @@ class RollupStore:
                 first = pc.min(fresh.column("day")).as_py()
                 fast = m.max_day is None or first >= date.fromisoformat(m.max_day)
                 old = self.read("user_day", first, None, m).drop(["prev_day"])
-                rows = _register(con, "_rows", pa.concat_tables([old, fresh.select(old.column_names)]))
+                rows = _register(con, "_rows", pa.concat_tables([old, fresh.select(old.column_names).cast(old.schema)]))
                 rows = rows.group_by(["day", "account_id", "user_id"]).aggregate(
                     contact_id=rows.contact_id.max(), events=rows.events.sum()
                 )
@@ -424,9 +424,7 @@ def _generation(path: Path) -> int:
         return -1
 
 
-def _register(con: ibis.BaseBackend, name: str, data: pa.Table | ir.Table) -> ir.Table:
+def _register(con: ibis.BaseBackend, name: str, data: pa.Table) -> ir.Table:
     """An Arrow table as a table of ``con`` (DuckDB: registered without copying)."""
-    if isinstance(data, ir.Table):
-        data = data.to_pyarrow()
     con.con.register(name, data)  # type: ignore[attr-defined]
     return con.table(name)
