@@ -9,13 +9,16 @@ per-feature event counts over the last 30 days and the 30 before (the 30-day tre
   the raw event files.
 * ``polars``: the same, well written as a Polars lazy query (predicate pushdown, one group-by), collected
   with the in-memory engine and the streaming engine (the faster one is kept).
-* ``northstar``: ``usage_features`` + ``feature_usage`` over the daily rollups as they are kept (the rollups
-  are maintained as batches arrive, see ``northstar.usage.rollup``).
+* ``northstar``: both usage tables from the sliding window kept with the rollups, as the CLI and the web
+  app read them: one step from the stored window of the newest complete day (``northstar.metrics.
+  usage_window``; the rollups and windows are maintained as batches arrive).
+* ``northstar-tiers``: ``usage_features`` + ``feature_usage`` computed from 90 days of daily rollups, with
+  no window kept (how any past day is computed the first time).
 * ``northstar-full`` (with ``--full``; minutes): the same after rebuilding every rollup from the raw
   events, i.e. from nothing.
-* ``incremental``: a new day of events (150,000 by default) is stored as a batch; the time to roll it up and
-  recompute the features for every account; then the result is compared with the SQL query run from
-  scratch on all events (``incremental-reference``), and the batch is taken back out.
+* ``incremental``: a new day of events (150,000 by default) is stored as a batch; the time to roll it up,
+  slide the windows and give the features of every account; then the result is compared with the SQL
+  query run from scratch on all events (``incremental-reference``), and the batch is taken back out.
 
 Each contender runs in its own process (its peak RSS is its own), warm (best of ``--repeat`` after one
 untimed run). The main process checks that every contender's numbers are identical and prints the time
@@ -31,6 +34,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -166,7 +170,18 @@ def run_polars(home: Path, as_of: date, feats: list[str], repeat: int):  # type:
 
 
 def northstar_features(home: Path, as_of: date, feats: list[str]):  # type: ignore[no-untyped-def]
-    """Both usage tables from the rollups, reshaped to the SQL query's columns for the comparison."""
+    """Both usage tables from the sliding window kept with the rollups (one step from the stored window of
+    the newest complete day): what the CLI and the web app read."""
+    from northstar.metrics.usage_window import WindowStore, figures
+    from northstar.store import rollup_store
+
+    w = WindowStore(rollup_store(settings_for(home))).window(as_of)
+    wide, per_feature = figures(w)
+    return wide, per_feature.select(["account_id", "event", "events_30d", "events_prev_30d"])
+
+
+def northstar_tiers(home: Path, as_of: date, feats: list[str]):  # type: ignore[no-untyped-def]
+    """Both usage tables computed from 90 days of rollups (no window kept): any day's figures."""
     import ibis
 
     from northstar import duck
@@ -200,11 +215,11 @@ def reshape(wide, long, feats):  # type: ignore[no-untyped-def]
     return out.sort_by("account_id")
 
 
-def run_northstar(home: Path, as_of: date, feats: list[str], repeat: int):  # type: ignore[no-untyped-def]
+def run_northstar(home: Path, as_of: date, feats: list[str], repeat: int, how=None):  # type: ignore[no-untyped-def]
     from northstar.store import rollup_store
 
     rollup_store(settings_for(home)).refresh()
-    return best(lambda: northstar_features(home, as_of, feats), repeat)
+    return best(lambda: (how or northstar_features)(home, as_of, feats), repeat)
 
 
 def run_northstar_full(home: Path, as_of: date, feats: list[str]):  # type: ignore[no-untyped-def]
@@ -215,7 +230,7 @@ def run_northstar_full(home: Path, as_of: date, feats: list[str]):  # type: igno
     t0 = time.perf_counter()
     store.rebuild()
     rolled = time.perf_counter() - t0
-    result = northstar_features(home, as_of, feats)
+    result = northstar_tiers(home, as_of, feats)
     return time.perf_counter() - t0, result, {"rollup_rebuild_s": round(rolled, 3)}
 
 
@@ -255,13 +270,18 @@ def new_day(home: Path, as_of: date, n: int):  # type: ignore[no-untyped-def]
 def run_incremental(home: Path, as_of: date, feats: list[str], n: int):  # type: ignore[no-untyped-def]
     """Store a new day of events and time rolling it up plus the features for every account. The batch is
     left in place for the reference run; ``restore`` takes it back out."""
+    from northstar.metrics.usage_window import WindowStore
     from northstar.store import event_store, rollup_store
+    from northstar.usage import rollup
 
     settings = settings_for(home)
     rollups = rollup_store(settings)
     rollups.refresh()
-    northstar_features(home, as_of, feats)  # warm, like the others
+    northstar_features(home, as_of, feats)  # warm, like the others; stores the window of the newest day
+    rollup.prepare()  # a process taking in events compiles its upkeep queries once
     (home / "rollups" / "manifest.before-bench.json").write_bytes((home / "rollups" / "manifest.json").read_bytes())
+    windows = WindowStore(rollups).root
+    (home / "rollups" / "windows-before-bench.txt").write_text("\n".join(p.name for p in windows.iterdir()))
     path, _ = event_store(settings).write_arrow(new_day(home, as_of, n))  # the arrival, not timed
     (home / "rollups" / "bench-batch.txt").write_text(str(path))
     t0 = time.perf_counter()
@@ -272,7 +292,10 @@ def run_incremental(home: Path, as_of: date, feats: list[str], n: int):  # type:
 
 def restore(home: Path) -> None:
     """Remove the benchmark's batch and put back the rollup manifest from before it (its files are still
-    there: a refresh keeps the previous generation), so the data folder is as it was."""
+    there: a refresh keeps the previous generation) and the windows, so the data folder is as it was."""
+    from northstar.metrics.usage_window import WindowStore
+    from northstar.store import rollup_store
+
     marker = home / "rollups" / "bench-batch.txt"
     if marker.exists():
         Path(marker.read_text()).unlink(missing_ok=True)
@@ -280,6 +303,13 @@ def restore(home: Path) -> None:
     saved = home / "rollups" / "manifest.before-bench.json"
     if saved.exists():
         os.replace(saved, home / "rollups" / "manifest.json")
+    windows = home / "rollups" / "windows-before-bench.txt"
+    if windows.exists():
+        before = set(windows.read_text().split())
+        for p in WindowStore(rollup_store(settings_for(home))).root.iterdir():
+            if p.name not in before:
+                shutil.rmtree(p)
+        windows.unlink()
 
 
 def child(args: argparse.Namespace) -> None:
@@ -296,6 +326,9 @@ def child(args: argparse.Namespace) -> None:
         extra = {"engines_s": extra}
     elif args.only == "northstar":
         t, (wide, long) = run_northstar(home, as_of, feats, args.repeat)
+        table = reshape(wide, long, feats)
+    elif args.only == "northstar-tiers":
+        t, (wide, long) = run_northstar(home, as_of, feats, args.repeat, northstar_tiers)
         table = reshape(wide, long, feats)
     elif args.only == "northstar-full":
         t, (wide, long), extra = run_northstar_full(home, as_of, feats)
@@ -369,7 +402,8 @@ def main() -> None:
     print(f"code: {revision()}")
     print(f"{rows:,} events in {len(files)} files, {len(feats)} features, as of {as_of}; DuckDB limit {MEMORY}")
     results = {}
-    runs = [("sql", as_of), ("polars", as_of), ("northstar", as_of), ("incremental", as_of)]
+    runs = [("sql", as_of), ("polars", as_of), ("northstar", as_of), ("northstar-tiers", as_of)]
+    runs += [("incremental", as_of)]
     runs += [("incremental-reference", as_of + timedelta(days=1))]
     if args.full:
         runs.append(("northstar-full", as_of))
@@ -391,14 +425,14 @@ def main() -> None:
         restore(home)
     tables = {name: pq.read_table(out / f"{name}.parquet") for name in results}
     sql = tables["sql"]
-    for name in ("polars", "northstar", "northstar-full"):
+    for name in ("polars", "northstar", "northstar-tiers", "northstar-full"):
         if name in tables:
             print(f"  {name} identical to the SQL query: {same(tables[name], sql, feats)}")
     inc_ok = same(tables["incremental"], tables["incremental-reference"], feats)
     print(f"  incremental identical to a full recompute: {inc_ok}")
     s = results["sql"]["seconds"]
     print("ratios (time / SQL query time, same run):")
-    for name in ("polars", "northstar", "northstar-full"):
+    for name in ("polars", "northstar", "northstar-tiers", "northstar-full"):
         if name in results:
             print(f"  {name:<15} {results[name]['seconds'] / s:.2f}x")
     print(f"  northstar / polars  {results['northstar']['seconds'] / results['polars']['seconds']:.2f}x")

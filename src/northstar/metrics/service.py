@@ -14,6 +14,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from northstar.config import Settings
 from northstar.db.engine import make_engine
@@ -33,7 +34,6 @@ from northstar.metrics.support import TICKET_SCHEMA, support, tickets_table
 from northstar.metrics.survival import first_spells, retention_curves
 from northstar.metrics.usage import (
     decision_maker_activity,
-    feature_usage,
     monthly_active_users,
     sessions,
     usage_features,
@@ -252,15 +252,38 @@ def _named(settings: Settings, df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("account").reset_index(drop=True)
 
 
+def usage_figures(settings: Settings, as_of: date, scope: Scope = EVERYTHING) -> tuple[pa.Table, pa.Table]:
+    """``usage_features`` and ``feature_usage`` as of ``as_of`` for the accounts in ``scope``, from the sliding
+    windows kept with the rollups (brought up to date first). Breadth counts against the features any
+    account used, whatever the scope."""
+    from northstar.metrics.usage_window import WindowStore, figures
+    from northstar.store import rollup_store
+
+    rollups = rollup_store(settings)
+    rollups.refresh()
+    w = WindowStore(rollups).window(as_of)
+    if w is None:
+        from northstar.metrics.usage_window import ACCOUNTS, FEATURES, RECENCY, UsageWindow
+
+        w = UsageWindow(as_of, ACCOUNTS.empty_table(), FEATURES.empty_table(), *[RECENCY.empty_table()] * 2)
+    usage, per_feature = figures(w)
+    ids = scope.account_ids(settings)
+    if ids is not None:
+        keep = pa.array(sorted(ids), pa.int64())
+        usage = usage.filter(pc.is_in(usage.column("account_id"), keep))
+        per_feature = per_feature.filter(pc.is_in(per_feature.column("account_id"), keep))
+    return usage.sort_by("account_id"), per_feature
+
+
 def usage_table(
     settings: Settings, first: date, last: date, period: str = "month", scope: Scope = EVERYTHING
 ) -> pd.DataFrame:
     """Per-account usage features as of the day after ``last``, with decision-maker activity."""
+    as_of = last + timedelta(days=1)
+    features = usage_figures(settings, as_of, scope)[0].to_pandas()
     con = _usage_con()
     try:
-        as_of = last + timedelta(days=1)
-        tiers = load_tiers(settings, con, as_of, scope)
-        features = usage_features(tiers, as_of).to_pandas()
+        tiers = load_tiers(settings, con, as_of, scope, days=30)
         contacts = load_table(
             settings,
             "SELECT id, account_id, role FROM contacts",
@@ -277,26 +300,21 @@ def feature_adoption_table(
 ) -> pd.DataFrame:
     """Per feature: accounts that used it in the 30 days to ``last``, their share of active accounts,
     events, the active users of those accounts, depth (events per such user) and the 30-day trend."""
-    con = _usage_con()
-    try:
-        as_of = last + timedelta(days=1)
-        f = feature_usage(load_tiers(settings, con, as_of, scope), as_of)
-        used = f.filter(f.events_30d > 0)
-        active = used.account_id.nunique().as_scalar()
-        out = (
-            f.group_by("event")
-            .aggregate(
-                accounts_30d=f.count(where=f.events_30d > 0),
-                events_30d=f.events_30d.sum(),
-                events_prev_30d=f.events_prev_30d.sum(),
-                users_30d=f.account_users_30d.sum(where=f.events_30d > 0),
-            )
-            .mutate(active_accounts=active)
-            .order_by(ibis.desc("accounts_30d"))
-            .to_pandas()
+    f = ibis.memtable(usage_figures(settings, last + timedelta(days=1), scope)[1])
+    used = f.filter(f.events_30d > 0)
+    active = used.account_id.nunique().as_scalar()
+    out = (
+        f.group_by("event")
+        .aggregate(
+            accounts_30d=f.count(where=f.events_30d > 0),
+            events_30d=f.events_30d.sum(),
+            events_prev_30d=f.events_prev_30d.sum(),
+            users_30d=f.account_users_30d.sum(where=f.events_30d > 0),
         )
-    finally:
-        con.disconnect()
+        .mutate(active_accounts=active)
+        .order_by([ibis.desc("accounts_30d"), "event"])
+        .to_pandas()
+    )
     out["adoption"] = out.accounts_30d / out.active_accounts.where(out.active_accounts > 0)
     out["depth_per_user"] = out.events_30d / out.users_30d.where(out.users_30d > 0)
     out["trend"] = out.events_30d / out.events_prev_30d.where(out.events_prev_30d > 0) - 1

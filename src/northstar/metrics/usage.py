@@ -83,6 +83,23 @@ def feature_counts(tiers: Tiers, as_of: date) -> ir.Table:
     )
 
 
+def account_sums(tiers: Tiers, as_of: date) -> ir.Table:
+    """Per account active in the 90 days before ``as_of``: events and active days over the last 30, the 30
+    before and the last 90 days, and user-days (a user active on a day) over the last 30."""
+    b = _bounds(as_of)
+    ad = tiers.account_day.filter(_within(tiers.account_day, b["d90"], as_of))
+    recent, before = _within(ad, b["d30"], as_of), _within(ad, b["d60"], b["d30"])
+    return ad.group_by("account_id").aggregate(
+        events_30d=ad.events.sum(where=recent),
+        events_prev_30d=ad.events.sum(where=before),
+        events_90d=ad.events.sum(),
+        active_days_30d=ad.count(where=recent),
+        active_days_prev_30d=ad.count(where=before),
+        active_days_90d=ad.count(),
+        user_days_30d=ad.users.sum(where=recent),
+    )
+
+
 def usage_features(tiers: Tiers, as_of: date, features: ir.Table | None = None) -> ir.Table:
     """One row per account with any activity before ``as_of`` in ``tiers``: the columns of ``USAGE_COLUMNS``.
     ``features``: ``feature_counts(tiers, as_of)`` if already computed."""
@@ -94,44 +111,42 @@ def usage_features(tiers: Tiers, as_of: date, features: ir.Table | None = None) 
         users_30d=ud.count(where=first_in_window(ud, b["d30"], as_of)),
         users_prev_30d=ud.count(where=first_in_window(ud, b["d60"], b["d30"])),
         users_90d=ud.count(where=first_in_window(ud, b["d90"], as_of)),
-        user_days_30d=ud.count(where=_within(ud, b["d30"], as_of) & ud.user_id.notnull()),
     )
-    ad = tiers.account_day.filter(_within(tiers.account_day, b["d90"], as_of))
-    recent, before = _within(ad, b["d30"], as_of), _within(ad, b["d60"], b["d30"])
-    days = ad.group_by("account_id").aggregate(
-        events_30d=ad.events.sum(where=recent),
-        events_prev_30d=ad.events.sum(where=before),
-        events_90d=ad.events.sum(),
-        active_days_30d=ad.count(where=recent),
-        active_days_prev_30d=ad.count(where=before),
-        active_days_90d=ad.count(),
-    )
+    days = account_sums(tiers, as_of)
     f = features if features is not None else feature_counts(tiers, as_of)
     used = f.filter(f.events_30d > 0)
     breadth = used.group_by("account_id").aggregate(features_30d=used.count())
-    catalogue = used.event.nunique().as_scalar()
-
     t = tiers.last_active.left_join(days, "account_id").left_join(users, "account_id").left_join(breadth, "account_id")
-    counts = (
-        "events_30d",
-        "events_prev_30d",
-        "events_90d",
-        "users_1d",
-        "users_7d",
-        "users_30d",
-        "users_prev_30d",
-        "users_90d",
-        "user_days_30d",
-        "active_days_30d",
-        "active_days_prev_30d",
-        "active_days_90d",
-        "features_30d",
-    )
-    t = t.select("account_id", "last_active", *[t[c].fill_null(0).cast("int64").name(c) for c in counts])
+    return finish_usage(t, used.event.nunique().as_scalar(), ibis.literal(as_of))
+
+
+#: The per-account counts ``finish_usage`` turns into ``USAGE_COLUMNS``.
+COUNTS = (
+    "events_30d",
+    "events_prev_30d",
+    "events_90d",
+    "users_1d",
+    "users_7d",
+    "users_30d",
+    "users_prev_30d",
+    "users_90d",
+    "user_days_30d",
+    "active_days_30d",
+    "active_days_prev_30d",
+    "active_days_90d",
+    "features_30d",
+)
+
+
+def finish_usage(t: ir.Table, catalogue: ir.IntegerValue, as_of: ir.DateValue) -> ir.Table:
+    """``USAGE_COLUMNS`` from one row per account with ``last_active`` and the ``COUNTS`` (null: none), and
+    the number of features in use (``catalogue``): the ratios, days since activity and trends. Shared by
+    the computation from the tiers and the sliding windows (``northstar.metrics.usage_window``)."""
+    t = t.select("account_id", "last_active", *[t[c].fill_null(0).cast("int64").name(c) for c in COUNTS])
     dau = t.user_days_30d.cast("float64") / 30.0
     return t.select(
         "account_id",
-        *counts[:8],
+        *COUNTS[:8],
         dau_30d=dau,
         stickiness=ibis.ifelse(t.users_30d > 0, dau / t.users_30d.cast("float64"), ibis.null("float64")),
         active_days_30d=t.active_days_30d,
@@ -142,7 +157,7 @@ def usage_features(tiers: Tiers, as_of: date, features: ir.Table | None = None) 
             catalogue > 0, t.features_30d.cast("float64") / catalogue.cast("float64"), ibis.null("float64")
         ),
         last_active=t.last_active,
-        days_since_active=(ibis.literal(as_of) - t.last_active.cast("date")).cast("int64"),
+        days_since_active=(as_of - t.last_active.cast("date")).cast("int64"),
         events_trend=_trend(t.events_30d, t.events_prev_30d),
         users_trend=_trend(t.users_30d, t.users_prev_30d),
         active_days_trend=_trend(t.active_days_30d, t.active_days_prev_30d),
@@ -156,6 +171,12 @@ def feature_usage(tiers: Tiers, as_of: date, features: ir.Table | None = None) -
     f = features if features is not None else feature_counts(tiers, as_of)
     ud = tiers.user_day.filter(_within(tiers.user_day, b["d30"], as_of))
     active = ud.group_by("account_id").aggregate(account_users=ud.count(where=first_in_window(ud, b["d30"], as_of)))
+    return finish_feature_usage(f, active)
+
+
+def finish_feature_usage(f: ir.Table, active: ir.Table) -> ir.Table:
+    """``feature_usage`` from per (account, feature) counts and each account's active users in the last 30
+    days (``active``: account_id, account_users)."""
     j = f.left_join(active, "account_id")
     return j.select(
         "account_id",

@@ -42,8 +42,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
 
-from northstar.usage.store import EventStore
+from northstar.usage.store import SCHEMA, EventStore
 
 USER_DAY = pa.schema(
     [
@@ -62,11 +63,19 @@ FEATURE_DAY = pa.schema(
     [("day", pa.date32()), ("account_id", pa.int64()), ("event", pa.string()), ("events", pa.int64())]
 )
 LAST_ACTIVE = pa.schema([("account_id", pa.int64()), ("last_active", pa.date32())])
+USER_DAY_COUNTS = pa.schema([f for f in USER_DAY if f.name != "prev_day"])
+STATE_LOG = USER_DAY.append(pa.field("gen", pa.int64()))
+EVENTS = pa.schema([SCHEMA.field(c) for c in ("account_id", "user_id", "contact_id", "event", "timestamp")])
 TIERS = {"user_day": USER_DAY, "account_day": ACCOUNT_DAY, "feature_day": FEATURE_DAY}
 #: State files kept before they are folded into one.
 STATE_FILES = 8
+#: The log is also folded once its rows reach this multiple of the base's: a batch's users are looked up in
+#: the whole log, so its size bounds a refresh's cost; folding costs one pass over it (amortised per batch).
+STATE_GROWTH = 2.0
 #: Events rolled up per step: bounds memory when a long history arrives in many batches.
 STEP_EVENTS = 4_000_000
+#: Steps up to this many events are read into memory once; larger ones are streamed from the files.
+SMALL_STEP = 1_000_000
 
 
 # ---------------------------------------------------------------------------------------- the definitions
@@ -113,6 +122,82 @@ def feature_days(events: ir.Table) -> ir.Table:
     e = events.filter(events.account_id.notnull())
     t = e.group_by(day=e.timestamp.date(), account_id=e.account_id, event=e.event).aggregate(events=e.count())
     return _cast(t, FEATURE_DAY)
+
+
+def newest_per_user(rows: ir.Table) -> ir.Table:
+    """The newest row of each (account, user): by day, then by ``gen`` (the later state file) if present."""
+    order = [ibis.desc(rows.day)] + ([ibis.desc(rows.gen)] if "gen" in rows.columns else [])
+    ranked = rows.mutate(
+        rn=ibis.row_number().over(ibis.window(group_by=[rows.account_id, rows.user_id], order_by=order))
+    )
+    return ranked.filter(ranked.rn == 0).drop("rn", *(["gen"] if "gen" in rows.columns else []))
+
+
+# The store's upkeep queries: fixed expressions over tables it registers by name (see ``duck.run_compiled``).
+def _table(name: str, schema: pa.Schema) -> ir.Table:
+    return ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
+
+
+def _merged_rows() -> ir.Table:
+    """New user-day counts added to the stored ones of the same days (``_rows``)."""
+    rows = _table("_rows", USER_DAY_COUNTS)
+    return rows.group_by(["day", "account_id", "user_id"]).aggregate(
+        contact_id=rows.contact_id.max(), events=rows.events.sum()
+    )
+
+
+def _fast_user_days() -> ir.Table:
+    """User-day rows from the newest day on, seeded from the users' state (``_state_log``) of their users: the
+    last active day before the first new day (or the one before it, when that user was already seen that day)."""
+    rows = _merged_rows()
+    st = newest_per_user(
+        (log := _table("_state_log", STATE_LOG)).semi_join(
+            rows, [log.account_id == rows.account_id, log.user_id == rows.user_id]
+        )
+    )
+    first = rows.day.min().as_scalar()
+    return with_prev_day(
+        rows, st.select("account_id", "user_id", seed_day=ibis.ifelse(st.day < first, st.day, st.prev_day))
+    )
+
+
+def _slow_user_days() -> ir.Table:
+    """User-day rows from a past day on, seeded from every older row (``_older``)."""
+    older = _table("_older", USER_DAY)
+    return with_prev_day(_merged_rows(), older.group_by(["account_id", "user_id"]).aggregate(seed_day=older.day.max()))
+
+
+def _merged_features() -> ir.Table:
+    fr = _table("_feat", FEATURE_DAY)
+    return _cast(fr.group_by(["day", "account_id", "event"]).aggregate(events=fr.events.sum()), FEATURE_DAY)
+
+
+def _latest_activity() -> ir.Table:
+    both = _table("_accounts", LAST_ACTIVE)
+    return _cast(both.group_by("account_id").aggregate(last_active=both.last_active.max()), LAST_ACTIVE)
+
+
+#: Every upkeep query by name: ``prepare`` compiles them ahead, e.g. when a server starts.
+UPKEEP: dict[str, Callable[[], ir.Table]] = {
+    "fresh": lambda: user_day_counts(_table("_events", EVENTS)),
+    "user_day.fast": _fast_user_days,
+    "user_day.slow": _slow_user_days,
+    "feature_day.fresh": lambda: feature_days(_table("_events", EVENTS)),
+    "feature_day": _merged_features,
+    "newest": lambda: newest_per_user(_table("_ud", USER_DAY)),
+    "accounts": _latest_activity,
+    "account_day": lambda: account_days(_table("_ud", USER_DAY)),
+    "fold": lambda: newest_per_user(_table("_state_log", STATE_LOG)),
+}
+
+
+def prepare() -> None:
+    """Compile the upkeep queries now rather than on the first batch (a process that takes in events all day
+    pays this once)."""
+    from northstar import duck
+
+    for key, build in UPKEEP.items():
+        duck.compile_once(f"rollup.{key}", build)
 
 
 @dataclass
@@ -187,23 +272,13 @@ class RollupStore:
             t = t.set_column(t.schema.get_field_index("event"), "event", pc.dictionary_encode(t.column("event")))
         return t
 
-    def _state(self, con: ibis.BaseBackend, m: Manifest, only: ir.Table | None = None) -> ir.Table:
-        """The last user-day row of every user (``day`` = last active day, ``prev_day`` = the one before):
-        the newest row per user across the base state file and the later ones (ties: the later file)."""
+    def _state_log(self, m: Manifest) -> pa.Table:
+        """The users' state files as one table, each row tagged with its file's generation (``gen``)."""
         tables = []
         for g in m.state:
             t = _read_ipc(self.root / f"state.g{g}.arrow")
-            tables.append(t.append_column("gen", pa.array([g] * t.num_rows, pa.int64())))
-        schema = USER_DAY.append(pa.field("gen", pa.int64()))
-        st = _register(con, "_state_log", pa.concat_tables(tables) if tables else schema.empty_table())
-        if only is not None:  # the users of ``only`` (before ranking: a batch's users, not every user)
-            st = st.semi_join(only, [st.account_id == only.account_id, st.user_id == only.user_id])
-        ranked = st.mutate(
-            rn=ibis.row_number().over(
-                ibis.window(group_by=[st.account_id, st.user_id], order_by=[ibis.desc(st.day), ibis.desc(st.gen)])
-            )
-        )
-        return ranked.filter(ranked.rn == 0).drop("rn", "gen")
+            tables.append(t.append_column("gen", pa.repeat(pa.scalar(g, pa.int64()), t.num_rows)))
+        return pa.concat_tables(tables) if tables else STATE_LOG.empty_table()
 
     def last_active(self, m: Manifest | None = None) -> pa.Table:
         """Each account's last active day (as of the newest day rolled up)."""
@@ -240,6 +315,8 @@ class RollupStore:
                 done += len(step)
                 if on_progress:
                     on_progress(done, len(todo))
+            if todo and self._state_rows(m, m.state[1:]) > STATE_GROWTH * max(self._state_rows(m, m.state[:1]), 1):
+                self._fold(m)
             return len(todo)
 
     def rebuild(self, on_progress: Callable[[int, int], None] | None = None) -> int:
@@ -261,70 +338,95 @@ class RollupStore:
     def _sweep(self, m: Manifest) -> None:
         """Remove files the manifest does not name, except the newest generation's before it (a reader that
         read the previous manifest may still be opening them)."""
-        keep = {m.path(self.root, tier, d) for tier in TIERS for d in m.files[tier]}
-        keep |= {self.root / f"state.g{g}.arrow" for g in m.state}
-        for path in self.root.rglob("*.g*.arrow"):
-            if path not in keep and _generation(path) < m.generation - 1:
-                path.unlink(missing_ok=True)
+        keep = {f"{tier}/{d}.g{g}.arrow" for tier in TIERS for d, g in m.files[tier].items()}
+        keep |= {f"state.g{g}.arrow" for g in m.state}
+        for folder in ("", *TIERS):
+            try:
+                entries = list(os.scandir(self.root / folder))
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                name = f"{folder}/{entry.name}" if folder else entry.name
+                if ".g" in entry.name and name not in keep and _generation(Path(entry.name)) < m.generation - 1:
+                    os.unlink(entry.path)
 
-    def _apply(self, m: Manifest, batches: list[Path]) -> Manifest:
-        """Roll up ``batches`` on top of ``m`` and commit the result as the next generation."""
+    def _state_rows(self, m: Manifest, gens: list[int]) -> int:
+        return sum(_read_ipc(self.root / f"state.g{g}.arrow").num_rows for g in gens)
+
+    def _fold(self, m: Manifest) -> Manifest:
+        """Replace the users' state log by one file with the newest row of every user."""
         from northstar import duck
 
-        con = ibis.duckdb.from_connection(duck.connect())
+        con = duck.connect()
         try:
-            events = con.read_parquet([str(b) for b in batches])
-            fresh = user_day_counts(events).to_pyarrow()
+            con.register("_state_log", self._state_log(m))
+            folded = duck.run_compiled(con, "rollup.fold", UPKEEP["fold"])
+        finally:
+            con.close()
+        gen = m.generation + 1
+        _write_ipc(self.root / f"state.g{gen}.arrow", folded.cast(USER_DAY))
+        _write_ipc(self.root / f"accounts.g{gen}.arrow", self.last_active(m))
+        return self._commit(Manifest(gen, m.batches, m.files, m.max_day, [gen]))
+
+    def _apply(self, m: Manifest, batches: list[Path]) -> Manifest:
+        """Roll up ``batches`` on top of ``m`` and commit the result as the next generation.
+
+        Every query is one of a few fixed expressions over tables registered by name (``_q``), compiled once
+        per process: on a day's batch, compiling them again each time would cost more than running them."""
+        from northstar import duck
+
+        con = duck.connect()
+
+        def q(key: str, **tables: pa.Table) -> pa.Table:
+            for name, data in tables.items():
+                con.register(name, data)
+            return duck.run_compiled(con, f"rollup.{key}", UPKEEP[key])
+
+        try:
+            n = sum(pq.ParquetFile(b).metadata.num_rows for b in batches)
+            if n <= SMALL_STEP:  # read once and shared by the queries
+                con.register("_events", _read_events(batches))
+            else:  # streamed from the files
+                files = ", ".join(duck.literal(str(b)) for b in batches)
+                con.execute(f"CREATE VIEW _events AS SELECT {', '.join(EVENTS.names)} FROM read_parquet([{files}])")
+            fresh = q("fresh")
             tables: dict[str, pa.Table] = {}
             accounts = self.last_active(m)
             delta = USER_DAY.empty_table()
             if fresh.num_rows:
                 first = pc.min(fresh.column("day")).as_py()
-                fast = m.max_day is None or first >= date.fromisoformat(m.max_day)
                 old = self.read("user_day", first, None, m).drop(["prev_day"])
-                rows = _register(con, "_rows", pa.concat_tables([old, fresh.select(old.column_names).cast(old.schema)]))
-                rows = rows.group_by(["day", "account_id", "user_id"]).aggregate(
-                    contact_id=rows.contact_id.max(), events=rows.events.sum()
-                )
-                if fast:  # each user's previous day comes from the state (of the users in this batch)
-                    st = self._state(con, m, only=rows)
-                    seed = st.select("account_id", "user_id", seed_day=ibis.ifelse(st.day < first, st.day, st.prev_day))
+                rows = pa.concat_tables([old, fresh.select(old.column_names).cast(old.schema)])
+                if m.max_day is None or first >= date.fromisoformat(m.max_day):
+                    # the usual case: each batch user's previous day comes from the users' state
+                    ud = q("user_day.fast", _rows=rows, _state_log=self._state_log(m))
                 else:  # history arrived: seed from every older day
-                    older = _register(con, "_older", self.read("user_day", None, first, m))
-                    seed = older.group_by(["account_id", "user_id"]).aggregate(seed_day=older.day.max())
-                ud = _register(con, "_ud", with_prev_day(rows, seed).to_pyarrow())
-                feats = feature_days(events).to_pyarrow()
-                days = {d.isoformat() for d in pc.unique(feats.column("day")).to_pylist()}
-                touched = sorted(days & set(m.files["feature_day"]))
+                    ud = q("user_day.slow", _rows=rows, _older=self.read("user_day", None, first, m))
+                feats = q("feature_day.fresh")
+                touched = sorted(
+                    {d.isoformat() for d in pc.unique(feats.column("day")).to_pylist()} & set(m.files["feature_day"])
+                )
                 old_f = [_read_ipc(m.path(self.root, "feature_day", d)) for d in touched]
-                fr = _register(con, "_feat", pa.concat_tables([*old_f, feats.cast(FEATURE_DAY)]))
-                fd = _cast(fr.group_by(["day", "account_id", "event"]).aggregate(events=fr.events.sum()), FEATURE_DAY)
-                newest = ud.mutate(
-                    rn=ibis.row_number().over(
-                        ibis.window(group_by=[ud.account_id, ud.user_id], order_by=ibis.desc(ud.day))
-                    )
+                fd = q("feature_day", _feat=pa.concat_tables([*old_f, feats.cast(FEATURE_DAY)]))
+                one_day = pc.count_distinct(ud.column("day")).as_py() == 1  # the usual case: one row a user
+                delta = ud if one_day else q("newest", _ud=ud)
+                both = pa.concat_tables(
+                    [accounts, pa.Table.from_arrays([delta["account_id"], delta["day"]], schema=LAST_ACTIVE)]
                 )
-                delta = newest.filter(newest.rn == 0).drop("rn").to_pyarrow()
-                both = _register(
-                    con,
-                    "_accounts",
-                    pa.concat_tables(
-                        [accounts, pa.Table.from_arrays([delta["account_id"], delta["day"]], schema=LAST_ACTIVE)]
-                    ),
-                )
-                accounts = both.group_by("account_id").aggregate(last_active=both.last_active.max()).to_pyarrow()
+                accounts = q("accounts", _accounts=both)
                 tables = {
-                    "user_day": ud.to_pyarrow(),
-                    "account_day": account_days(ud).to_pyarrow(),
-                    "feature_day": fd.to_pyarrow(),
+                    "user_day": ud,
+                    "account_day": q("account_day", _ud=ud),
+                    "feature_day": fd,
                 }
             state = m.state
             if len(m.state) >= STATE_FILES:  # fold the log into a new base
                 _write_ipc(self.root / f"state.g{m.generation + 1}.arrow", delta.cast(USER_DAY))
-                delta = self._state(con, Manifest(state=[*m.state, m.generation + 1])).to_pyarrow()
+                log = self._state_log(Manifest(state=[*m.state, m.generation + 1]))
+                delta = q("fold", _state_log=log)
                 state = []
         finally:
-            con.disconnect()
+            con.close()
         return self._write(m, tables, delta, state, accounts, batches)
 
     def _write(
@@ -365,7 +467,6 @@ class RollupStore:
 # ------------------------------------------------------------------------------------------------ helpers
 def _steps(batches: list[Path]) -> Iterator[list[Path]]:
     """Batches grouped into steps of about ``STEP_EVENTS`` events (one batch may exceed it alone)."""
-    import pyarrow.parquet as pq
 
     step: list[Path] = []
     rows = 0
@@ -378,6 +479,11 @@ def _steps(batches: list[Path]) -> Iterator[list[Path]]:
         rows += n
     if step:
         yield step
+
+
+def _read_events(batches: list[Path]) -> pa.Table:
+    """The columns the tiers need from event batches (read once, shared by the tiers' queries)."""
+    return pa.concat_tables([pq.read_table(b, columns=EVENTS.names).cast(EVENTS) for b in batches])
 
 
 def _by_day(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
@@ -395,13 +501,14 @@ def _by_day(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
         start = end
 
 
-def _write_ipc(path: Path, table: pa.Table) -> None:
+def _write_ipc(path: Path, table: pa.Table, durable: bool = True) -> None:
     tmp = path.with_suffix(".tmp")
     with pa.OSFile(str(tmp), "wb") as sink:
         with ipc.new_file(sink, table.schema) as writer:  # uncompressed: memory-mapped reads copy nothing
             writer.write_table(table)
         sink.flush()
-        os.fsync(sink.fileno())
+        if durable:
+            os.fsync(sink.fileno())
     os.replace(tmp, path)
 
 
