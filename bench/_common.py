@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 #: Event names of the synthetic events both benchmarks generate.
 EVENT_NAMES = (
@@ -33,3 +36,15 @@ def revision() -> str:
 
 def gib(n: float) -> str:
     return f"{n / 2**30:.2f} GiB"
+
+
+def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """The shortest of ``repeat`` timed runs after one untimed (imports, file metadata, page cache), and the
+    last run's result."""
+    fn()
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), result

@@ -17,23 +17,13 @@ Ibis on the same in-process DuckDB.
 from __future__ import annotations
 
 import argparse
-import time
 from datetime import date
 from pathlib import Path
 
-from _common import revision
+from _common import best, revision
 from northstar.config import Settings
 from northstar.metrics.revenue import months_table, movements_summary, mrr_by_line, retention
 from northstar.metrics.service import load_subscriptions
-
-
-def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def range_join_movements(subs, first: date, last: date) -> None:  # type: ignore[no-untyped-def]
@@ -69,10 +59,10 @@ def main() -> None:
     subs = load_subscriptions(settings)  # warm-up: imports, first Arrow use
     terms = subs.count().execute()
     first, last = date(2024, 12, 1), date(2026, 11, 26)
-    load = best(lambda: load_subscriptions(settings), args.repeat)
-    moves = best(lambda: movements_summary(subs, first, last), args.repeat)
-    ttm = best(lambda: retention(subs, date(2025, 10, 31), date(2026, 10, 31)), args.repeat)
-    baseline = best(lambda: range_join_movements(subs, first, last), args.repeat)
+    load = best(lambda: load_subscriptions(settings), args.repeat)[0]
+    moves = best(lambda: movements_summary(subs, first, last), args.repeat)[0]
+    ttm = best(lambda: retention(subs, date(2025, 10, 31), date(2026, 10, 31)), args.repeat)[0]
+    baseline = best(lambda: range_join_movements(subs, first, last), args.repeat)[0]
     print(f"\nRevenue metrics on {terms:,} subscription terms ({home}), best of {args.repeat}")
     print(f"  load terms (ADBC)                 {load:6.2f} s")
     print(f"  MRR movements, 24 months          {moves:6.2f} s")

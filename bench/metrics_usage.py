@@ -10,22 +10,24 @@ per-feature event counts over the last 30 days and the 30 before (the 30-day tre
 * ``polars``: the same, well written as a Polars lazy query (predicate pushdown, one group-by), collected
   with the in-memory engine and the streaming engine (the faster one is kept).
 * ``northstar``: both usage tables from the sliding window kept with the rollups, as the CLI and the web
-  app read them: one step from the stored window of the newest complete day (``northstar.metrics.
-  usage_window``; the rollups and windows are maintained as batches arrive).
+  app read them once it is stored (``northstar.metrics.usage_window``): the untimed first run steps the
+  window of the newest complete day over the newest day and stores it; the timed runs read it and compute
+  the figures. The step itself is timed in ``incremental``.
 * ``northstar-tiers``: ``usage_features`` + ``feature_usage`` computed from 90 days of daily rollups, with
   no window kept (how any past day is computed the first time).
 * ``northstar-full`` (with ``--full``; minutes): the same after rebuilding every rollup from the raw
   events, i.e. from nothing.
 * ``incremental``: a new day of events (150,000 by default) is stored as a batch; the time to roll it up,
   slide the windows and give the features of every account; then the result is compared with the SQL
-  query run from scratch on all events (``incremental-reference``), and the batch is taken back out.
+  query run from scratch on all events (``incremental-reference``).
 
 Each contender runs in its own process (its peak RSS is its own), warm (best of ``--repeat`` after one
 untimed run). The main process checks that every contender's numbers are identical and prints the time
 ratios measured in this one run, since the machine is shared and noisy.
 
-``--home`` is a data folder with events (e.g. ``bench/out/demo-home`` from ``bench/demo_build.py --keep``);
-the folder is left as found (the incremental batch and its rollup are removed at the end).
+``--home`` is a data folder with events (e.g. ``bench/out/demo-home`` from ``bench/demo_build.py --keep``).
+It is not touched: the contenders run on a copy made of hard links (``scratch``; stores never change a file
+in place, they write new ones and rename), removed at the end; ``northstar-full`` gets a copy of its own.
 """
 
 from __future__ import annotations
@@ -41,19 +43,18 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from _common import gib, revision
+from _common import best, gib, revision
 
 MEMORY = "1536MB"  # the same DuckDB limit for the SQL baseline and for northstar
 
 
-def best(fn, repeat: int):  # type: ignore[no-untyped-def]
-    fn()  # warm: imports, file metadata, page cache
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+def scratch(home: Path, to: Path) -> Path:
+    """A copy of the data folder's events and rollups made of hard links."""
+    shutil.rmtree(to, ignore_errors=True)
+    for folder in ("events", "rollups"):
+        if (home / folder).exists():
+            shutil.copytree(home / folder, to / folder, copy_function=os.link)
+    return to
 
 
 def settings_for(home: Path):  # type: ignore[no-untyped-def]
@@ -268,9 +269,8 @@ def new_day(home: Path, as_of: date, n: int):  # type: ignore[no-untyped-def]
 
 
 def run_incremental(home: Path, as_of: date, feats: list[str], n: int):  # type: ignore[no-untyped-def]
-    """Store a new day of events and time rolling it up plus the features for every account. The batch is
-    left in place for the reference run; ``restore`` takes it back out."""
-    from northstar.metrics.usage_window import WindowStore
+    """Store a new day of events and time rolling it up plus the features for every account. The batch stays
+    for the reference run (on this scratch copy)."""
     from northstar.store import event_store, rollup_store
     from northstar.usage import rollup
 
@@ -279,37 +279,11 @@ def run_incremental(home: Path, as_of: date, feats: list[str], n: int):  # type:
     rollups.refresh()
     northstar_features(home, as_of, feats)  # warm, like the others; stores the window of the newest day
     rollup.prepare()  # a process taking in events compiles its upkeep queries once
-    (home / "rollups" / "manifest.before-bench.json").write_bytes((home / "rollups" / "manifest.json").read_bytes())
-    windows = WindowStore(rollups).root
-    (home / "rollups" / "windows-before-bench.txt").write_text("\n".join(p.name for p in windows.iterdir()))
-    path, _ = event_store(settings).write_arrow(new_day(home, as_of, n))  # the arrival, not timed
-    (home / "rollups" / "bench-batch.txt").write_text(str(path))
+    event_store(settings).write_arrow(new_day(home, as_of, n))  # the arrival, not timed
     t0 = time.perf_counter()
     assert rollups.refresh() == 1
     result = northstar_features(home, as_of + timedelta(days=1), feats)
     return time.perf_counter() - t0, result
-
-
-def restore(home: Path) -> None:
-    """Remove the benchmark's batch and put back the rollup manifest from before it (its files are still
-    there: a refresh keeps the previous generation) and the windows, so the data folder is as it was."""
-    from northstar.metrics.usage_window import WindowStore
-    from northstar.store import rollup_store
-
-    marker = home / "rollups" / "bench-batch.txt"
-    if marker.exists():
-        Path(marker.read_text()).unlink(missing_ok=True)
-        marker.unlink()
-    saved = home / "rollups" / "manifest.before-bench.json"
-    if saved.exists():
-        os.replace(saved, home / "rollups" / "manifest.json")
-    windows = home / "rollups" / "windows-before-bench.txt"
-    if windows.exists():
-        before = set(windows.read_text().split())
-        for p in WindowStore(rollup_store(settings_for(home))).root.iterdir():
-            if p.name not in before:
-                shutil.rmtree(p)
-        windows.unlink()
 
 
 def child(args: argparse.Namespace) -> None:
@@ -407,11 +381,13 @@ def main() -> None:
     runs += [("incremental-reference", as_of + timedelta(days=1))]
     if args.full:
         runs.append(("northstar-full", as_of))
+    work = scratch(home, out / "scratch")
     try:
         for name, day in runs:
-            cmd = [sys.executable, __file__, "--home", str(home), "--only", name, "--as-of", day.isoformat()]
+            where = scratch(home, out / "scratch-full") if name == "northstar-full" else work
+            cmd = [sys.executable, __file__, "--home", str(where), "--only", name, "--as-of", day.isoformat()]
             cmd += ["--repeat", str(args.repeat), "--out", str(out), "--new-events", str(args.new_events)]
-            done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ})
+            done = subprocess.run(cmd, capture_output=True, text=True)
             if done.returncode != 0:
                 print(done.stdout, done.stderr)
                 raise SystemExit(f"{name} failed")
@@ -422,7 +398,8 @@ def main() -> None:
                 + (f"   {extra}" if extra else "")
             )
     finally:
-        restore(home)
+        for folder in ("scratch", "scratch-full"):
+            shutil.rmtree(out / folder, ignore_errors=True)
     tables = {name: pq.read_table(out / f"{name}.parquet") for name in results}
     sql = tables["sql"]
     for name in ("polars", "northstar", "northstar-tiers", "northstar-full"):

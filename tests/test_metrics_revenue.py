@@ -158,10 +158,10 @@ def test_scope_filters_and_parent_roll_up(lite, tmp_path):
 
     whole = end_mrr(Scope())
     group = end_mrr(Scope(account="A1"))  # A1 with A2 and A3 below it
-    parts = [end_mrr(Scope(account=a)) for a in ("A1", "A2", "A3")]
-    # A1 alone also counts its subtree; the group's figures are the sums over the accounts in it.
+    # A1 counts its subtree; the group's figures are the sums over the accounts in it.
     assert group == [100 + 200, 150 + 0, 180 + 0 + 80, 180 + 150 + 80]  # A1 + A2 + A3 at each month end
-    assert parts[1] == [200, 0, 80, 150 + 80]  # A2's subtree: A2 and A3
+    assert end_mrr(Scope(account="A2")) == [200, 0, 80, 150 + 80]  # A2's subtree: A2 and A3
+    assert end_mrr(Scope(account="A3")) == [0, 0, 80, 80]  # a leaf: itself only
     assert [g + o for g, o in zip(group, end_mrr(Scope(account="A4")), strict=True)] == whole
     assert end_mrr(Scope(segment="SMB")) == [
         a - b for a, b in zip(whole, end_mrr(Scope(segment="Enterprise")), strict=True)

@@ -10,9 +10,13 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 DEFAULT_MEMORY_LIMIT = os.environ.get("NORTHSTAR_DUCKDB_MEMORY", "1GB")
 
@@ -75,6 +79,14 @@ def run_with_progress(
 
 
 _COMPILED: dict[str, str] = {}
+
+
+def unbound(name: str, schema: pa.Schema) -> ir.Table:
+    """An Ibis table known only by name and schema, for an expression ``run_compiled`` runs on ``con``'s
+    table of that name."""
+    import ibis
+
+    return ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
 
 
 def run_compiled(con: duckdb.DuckDBPyConnection, key: str, build: Callable[[], object]) -> pa.Table:

@@ -261,12 +261,7 @@ def usage_figures(settings: Settings, as_of: date, scope: Scope = EVERYTHING) ->
 
     rollups = rollup_store(settings)
     rollups.refresh()
-    w = WindowStore(rollups).window(as_of)
-    if w is None:
-        from northstar.metrics.usage_window import ACCOUNTS, FEATURES, RECENCY, UsageWindow
-
-        w = UsageWindow(as_of, ACCOUNTS.empty_table(), FEATURES.empty_table(), *[RECENCY.empty_table()] * 2)
-    usage, per_feature = figures(w)
+    usage, per_feature = figures(WindowStore(rollups).window(as_of))
     ids = scope.account_ids(settings)
     if ids is not None:
         keep = pa.array(sorted(ids), pa.int64())

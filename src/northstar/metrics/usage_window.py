@@ -20,7 +20,8 @@ it by one day, ``figures`` gives the two tables of ``usage_features`` and ``feat
 check that a slid window equals one built from scratch. ``WindowStore`` keeps the window of the newest
 complete day next to the rollups, so the features as of today cost one step from it.
 
-The step and the figures are fixed Ibis expressions over tables registered by name, compiled once per
+A step is a few sorted merges in numpy (``_merge``: each part is kept sorted by its key), in proportion to
+the days it reads. The figures are fixed Ibis expressions over tables registered by name, compiled once per
 process (``duck.run_compiled``); ages rather than dates keep them free of literals.
 """
 
@@ -39,13 +40,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from northstar import duck
+from northstar.duck import unbound
 from northstar.metrics.usage import (
     account_sums,
     feature_counts,
     finish_feature_usage,
     finish_usage,
 )
-from northstar.usage.rollup import Manifest, RollupStore, Tiers, _read_ipc, _write_ipc
+from northstar.usage.rollup import Manifest, RollupStore, Tiers, read_ipc, write_ipc
 
 _I = pa.int64()
 ACCOUNTS = pa.schema(
@@ -83,6 +85,10 @@ class UsageWindow:
     recent: pa.Table  # users by days since their last activity, 1..90
     earlier: pa.Table  # the same as of ``as_of - 30``, 1..30
 
+    @classmethod
+    def empty(cls, as_of: date) -> UsageWindow:
+        return cls(as_of, ACCOUNTS.empty_table(), FEATURES.empty_table(), RECENCY.empty_table(), RECENCY.empty_table())
+
 
 # ------------------------------------------------------------------------------------ building from tiers
 def _recency(ud: ir.Table, start: date, end: date) -> ir.Table:
@@ -116,10 +122,6 @@ def build(tiers: Tiers, as_of: date) -> UsageWindow:
 
 
 # --------------------------------------------------------------------------------------------- one step
-def _table(name: str, schema: pa.Schema) -> ir.Table:
-    return ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
-
-
 def _net(t: ir.Table, keys: list[str], values: list[str]) -> ir.Table:
     """Rows added up by key, keeping keys with any value not zero."""
     g = t.group_by(keys).aggregate(**{v: t[v].sum() for v in values})
@@ -170,30 +172,30 @@ def _days(a: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return pc.cast(a, pa.int32()).to_numpy().astype(np.int64)
 
 
+#: For each window sum: what a day's account row adds (its events, its users, or 1 for the day itself) and
+#: with which sign at each age, as of the new ``as_of``: +1 entering a window (age 1 enters the last 30
+#: and 90 days; age 31 enters the 30 before), -1 leaving it (31 leaves the last 30, 61 and 91 the others).
+ACCOUNT_MOVES = {
+    "events_30d": ("events", {1: 1, 31: -1}),
+    "events_prev_30d": ("events", {31: 1, 61: -1}),
+    "events_90d": ("events", {1: 1, 91: -1}),
+    "active_days_30d": ("days", {1: 1, 31: -1}),
+    "active_days_prev_30d": ("days", {31: 1, 61: -1}),
+    "active_days_90d": ("days", {1: 1, 91: -1}),
+    "user_days_30d": ("users", {1: 1, 31: -1}),
+}
+
+
 def _step_accounts(acc: pa.Table, days: dict[int, pa.Table], new: date) -> pa.Table:
     """``days``: account-day rows by age (1 enters; 31, 61 and 91 leave a window)."""
-    # per age, what each column gains from a row: +x entering a window, -x leaving it
-    moves = {
-        1: {"events_30d": 1, "events_90d": 1, "active_days_30d": 1, "active_days_90d": 1, "user_days_30d": 1},
-        31: {
-            "events_30d": -1,
-            "events_prev_30d": 1,
-            "active_days_30d": -1,
-            "active_days_prev_30d": 1,
-            "user_days_30d": -1,
-        },
-        61: {"events_prev_30d": -1, "active_days_prev_30d": -1},
-        91: {"events_90d": -1, "active_days_90d": -1},
-    }
     dkeys, dcols = [], {c: [] for c in SUMS}
     for age, rows in days.items():
         dkeys.append(_np(rows, "account_id"))
-        source = {"events": _np(rows, "events"), "users": _np(rows, "users"), "one": np.ones(rows.num_rows, np.int64)}
+        source = {"events": _np(rows, "events"), "users": _np(rows, "users"), "days": np.ones(rows.num_rows, np.int64)}
         for c in SUMS:
-            sign = moves[age].get(c, 0)
-            what = "events" if c.startswith("events") else "users" if c == "user_days_30d" else "one"
-            dcols[c].append(sign * source[what])
-    keys, cols = _merge(
+            what, signs = ACCOUNT_MOVES[c]
+            dcols[c].append(signs.get(age, 0) * source[what])
+    keys, cols = _merge(  # last_active rides along unchanged (zero deltas), then is set for the entering day
         _np(acc, "account_id"),
         [_days(acc.column("last_active")), *(_np(acc, c) for c in SUMS)],
         np.concatenate(dkeys),
@@ -209,8 +211,9 @@ def _step_features(f: pa.Table, days: dict[int, pa.Table]) -> pa.Table:
     """``days``: feature-day rows by age (1 enters the last 30 days, 31 moves to the 30 before, 61 leaves)."""
     columns = [f.column("event"), *(d.column("event") for d in days.values())]
     names = pc.unique(pa.chunked_array([c for col in columns for c in col.chunks], pa.string()))
-    catalogue = pc.sort_indices(names)
-    catalogue = names.take(catalogue)  # sorted: codes keep the window's (account, event) order
+    catalogue = names.take(pc.sort_indices(names))  # sorted: codes keep the window's (account, event) order
+    if len(catalogue) > 0xFFFF:
+        raise ValueError(f"{len(catalogue):,} distinct event names: usage windows take at most 65,535")
 
     def key(t: pa.Table) -> np.ndarray:
         code = pc.index_in(t.column("event"), value_set=catalogue).to_numpy().astype(np.int64)
@@ -281,8 +284,8 @@ def step(w: UsageWindow, rollups: RollupStore, m: Manifest | None = None) -> Usa
 
 # ------------------------------------------------------------------------------------------- the figures
 def _usage() -> ir.Table:
-    acc, f = _table("_acc", ACCOUNTS), _table("_feat", FEATURES)
-    rec, ear = _table("_rec", RECENCY), _table("_ear", RECENCY)
+    acc, f = unbound("_acc", ACCOUNTS), unbound("_feat", FEATURES)
+    rec, ear = unbound("_rec", RECENCY), unbound("_ear", RECENCY)
     users = rec.group_by("account_id").aggregate(
         users_1d=rec.users.sum(where=rec.age <= 1),
         users_7d=rec.users.sum(where=rec.age <= 7),
@@ -293,13 +296,13 @@ def _usage() -> ir.Table:
     used = f.filter(f.events_30d > 0)
     breadth = used.group_by("account_id").aggregate(features_30d=used.count())
     t = acc.left_join(users, "account_id").left_join(before, "account_id").left_join(breadth, "account_id")
-    return finish_usage(t, used.event.nunique().as_scalar(), _table("_params", PARAMS).as_of.max().as_scalar())
+    return finish_usage(t, used.event.nunique().as_scalar(), unbound("_params", PARAMS).as_of.max().as_scalar())
 
 
 def _feature_usage() -> ir.Table:
-    rec = _table("_rec", RECENCY)
+    rec = unbound("_rec", RECENCY)
     active = rec.group_by("account_id").aggregate(account_users=rec.users.sum(where=rec.age <= 30))
-    return finish_feature_usage(_table("_feat", FEATURES), active)
+    return finish_feature_usage(unbound("_feat", FEATURES), active)
 
 
 def figures(w: UsageWindow) -> tuple[pa.Table, pa.Table]:
@@ -337,14 +340,14 @@ class WindowStore:
         m = self.rollups.manifest()
         return self.window(date.fromisoformat(m.max_day) + timedelta(days=1), m) if m.max_day else None
 
-    def window(self, as_of: date, m: Manifest | None = None) -> UsageWindow | None:
-        """The window as of any day (None before any events). Up to the newest day rolled up it is stored,
+    def window(self, as_of: date, m: Manifest | None = None) -> UsageWindow:
+        """The window as of any day (empty before any events). Up to the newest day rolled up it is stored,
         slid forward from a stored one or built (``at``). After it, it is stepped from the newest day's and
         stored too: the next call reads it as it is, and once the newest day is complete (the next day's
         events arrive) it is still valid, one step from the next."""
         m = m or self.rollups.manifest()
         if m.max_day is None:
-            return None
+            return UsageWindow.empty(as_of)
         newest = date.fromisoformat(m.max_day)
         if as_of <= newest:
             return self.at(as_of, m)
@@ -407,7 +410,7 @@ class WindowStore:
         """A stored window, or None if it cannot be read (windows are written without fsync: after a crash
         one may be torn, and is then simply made again)."""
         try:
-            return UsageWindow(as_of, *(_read_ipc(path / f"{p}.arrow") for p in PARTS))
+            return UsageWindow(as_of, *(read_ipc(path / f"{p}.arrow") for p in PARTS))
         except (OSError, pa.ArrowInvalid):
             shutil.rmtree(path, ignore_errors=True)
             return None
@@ -419,7 +422,7 @@ class WindowStore:
         tmp = self.root / f".{final.name}.{os.getpid()}.tmp"
         tmp.mkdir(exist_ok=True)
         for part in PARTS:  # a cache of the rollups: not fsynced (see ``_load``)
-            _write_ipc(tmp / f"{part}.arrow", getattr(w, part), durable=False)
+            write_ipc(tmp / f"{part}.arrow", getattr(w, part), durable=False)
         try:
             os.rename(tmp, final)
         except OSError:  # another process stored the same window first

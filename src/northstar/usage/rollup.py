@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
+from northstar.duck import unbound
 from northstar.usage.store import SCHEMA, EventStore
 
 USER_DAY = pa.schema(
@@ -67,7 +68,7 @@ USER_DAY_COUNTS = pa.schema([f for f in USER_DAY if f.name != "prev_day"])
 STATE_LOG = USER_DAY.append(pa.field("gen", pa.int64()))
 EVENTS = pa.schema([SCHEMA.field(c) for c in ("account_id", "user_id", "contact_id", "event", "timestamp")])
 TIERS = {"user_day": USER_DAY, "account_day": ACCOUNT_DAY, "feature_day": FEATURE_DAY}
-#: State files kept before they are folded into one.
+#: State files kept before they are folded into one (after a refresh step).
 STATE_FILES = 8
 #: The log is also folded once its rows reach this multiple of the base's: a batch's users are looked up in
 #: the whole log, so its size bounds a refresh's cost; folding costs one pass over it (amortised per batch).
@@ -134,13 +135,9 @@ def newest_per_user(rows: ir.Table) -> ir.Table:
 
 
 # The store's upkeep queries: fixed expressions over tables it registers by name (see ``duck.run_compiled``).
-def _table(name: str, schema: pa.Schema) -> ir.Table:
-    return ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
-
-
 def _merged_rows() -> ir.Table:
     """New user-day counts added to the stored ones of the same days (``_rows``)."""
-    rows = _table("_rows", USER_DAY_COUNTS)
+    rows = unbound("_rows", USER_DAY_COUNTS)
     return rows.group_by(["day", "account_id", "user_id"]).aggregate(
         contact_id=rows.contact_id.max(), events=rows.events.sum()
     )
@@ -151,7 +148,7 @@ def _fast_user_days() -> ir.Table:
     last active day before the first new day (or the one before it, when that user was already seen that day)."""
     rows = _merged_rows()
     st = newest_per_user(
-        (log := _table("_state_log", STATE_LOG)).semi_join(
+        (log := unbound("_state_log", STATE_LOG)).semi_join(
             rows, [log.account_id == rows.account_id, log.user_id == rows.user_id]
         )
     )
@@ -163,31 +160,31 @@ def _fast_user_days() -> ir.Table:
 
 def _slow_user_days() -> ir.Table:
     """User-day rows from a past day on, seeded from every older row (``_older``)."""
-    older = _table("_older", USER_DAY)
+    older = unbound("_older", USER_DAY)
     return with_prev_day(_merged_rows(), older.group_by(["account_id", "user_id"]).aggregate(seed_day=older.day.max()))
 
 
 def _merged_features() -> ir.Table:
-    fr = _table("_feat", FEATURE_DAY)
+    fr = unbound("_feat", FEATURE_DAY)
     return _cast(fr.group_by(["day", "account_id", "event"]).aggregate(events=fr.events.sum()), FEATURE_DAY)
 
 
 def _latest_activity() -> ir.Table:
-    both = _table("_accounts", LAST_ACTIVE)
+    both = unbound("_accounts", LAST_ACTIVE)
     return _cast(both.group_by("account_id").aggregate(last_active=both.last_active.max()), LAST_ACTIVE)
 
 
 #: Every upkeep query by name: ``prepare`` compiles them ahead, e.g. when a server starts.
 UPKEEP: dict[str, Callable[[], ir.Table]] = {
-    "fresh": lambda: user_day_counts(_table("_events", EVENTS)),
+    "fresh": lambda: user_day_counts(unbound("_events", EVENTS)),
     "user_day.fast": _fast_user_days,
     "user_day.slow": _slow_user_days,
-    "feature_day.fresh": lambda: feature_days(_table("_events", EVENTS)),
+    "feature_day.fresh": lambda: feature_days(unbound("_events", EVENTS)),
     "feature_day": _merged_features,
-    "newest": lambda: newest_per_user(_table("_ud", USER_DAY)),
+    "newest": lambda: newest_per_user(unbound("_ud", USER_DAY)),
     "accounts": _latest_activity,
-    "account_day": lambda: account_days(_table("_ud", USER_DAY)),
-    "fold": lambda: newest_per_user(_table("_state_log", STATE_LOG)),
+    "account_day": lambda: account_days(unbound("_ud", USER_DAY)),
+    "fold": lambda: newest_per_user(unbound("_state_log", STATE_LOG)),
 }
 
 
@@ -262,7 +259,7 @@ class RollupStore:
     ) -> pa.Table:
         """Rows of a tier with ``start <= day < end``, as one Arrow table (memory-mapped files)."""
         m = m or self.manifest()
-        tables = [_read_ipc(m.path(self.root, tier, d)) for d in m.days(tier, start, end)]
+        tables = [read_ipc(m.path(self.root, tier, d)) for d in m.days(tier, start, end)]
         return pa.concat_tables(tables) if tables else TIERS[tier].empty_table()
 
     def _window(self, tier: str, start: date, end: date, m: Manifest) -> pa.Table:
@@ -276,7 +273,7 @@ class RollupStore:
         """The users' state files as one table, each row tagged with its file's generation (``gen``)."""
         tables = []
         for g in m.state:
-            t = _read_ipc(self.root / f"state.g{g}.arrow")
+            t = read_ipc(self.root / f"state.g{g}.arrow")
             tables.append(t.append_column("gen", pa.repeat(pa.scalar(g, pa.int64()), t.num_rows)))
         return pa.concat_tables(tables) if tables else STATE_LOG.empty_table()
 
@@ -284,7 +281,7 @@ class RollupStore:
         """Each account's last active day (as of the newest day rolled up)."""
         m = m or self.manifest()
         path = self.root / f"accounts.g{m.generation}.arrow"
-        return _read_ipc(path) if path.exists() else LAST_ACTIVE.empty_table()
+        return read_ipc(path) if path.exists() else LAST_ACTIVE.empty_table()
 
     def tiers(self, con: ibis.BaseBackend, as_of: date, days: int = 90) -> Tiers:
         """The tiers for windows of up to ``days`` days ending at ``as_of``, registered on ``con`` (DuckDB)."""
@@ -312,11 +309,13 @@ class RollupStore:
             done = 0
             for step in _steps(todo):
                 m = self._apply(m, step)
+                if len(m.state) > STATE_FILES or self._state_rows(m.state[1:]) > STATE_GROWTH * max(
+                    self._state_rows(m.state[:1]), 1
+                ):
+                    m = self._fold(m)
                 done += len(step)
                 if on_progress:
                     on_progress(done, len(todo))
-            if todo and self._state_rows(m, m.state[1:]) > STATE_GROWTH * max(self._state_rows(m, m.state[:1]), 1):
-                self._fold(m)
             return len(todo)
 
     def rebuild(self, on_progress: Callable[[int, int], None] | None = None) -> int:
@@ -350,8 +349,8 @@ class RollupStore:
                 if ".g" in entry.name and name not in keep and _generation(Path(entry.name)) < m.generation - 1:
                     os.unlink(entry.path)
 
-    def _state_rows(self, m: Manifest, gens: list[int]) -> int:
-        return sum(_read_ipc(self.root / f"state.g{g}.arrow").num_rows for g in gens)
+    def _state_rows(self, gens: list[int]) -> int:
+        return sum(read_ipc(self.root / f"state.g{g}.arrow").num_rows for g in gens)
 
     def _fold(self, m: Manifest) -> Manifest:
         """Replace the users' state log by one file with the newest row of every user."""
@@ -364,15 +363,15 @@ class RollupStore:
         finally:
             con.close()
         gen = m.generation + 1
-        _write_ipc(self.root / f"state.g{gen}.arrow", folded.cast(USER_DAY))
-        _write_ipc(self.root / f"accounts.g{gen}.arrow", self.last_active(m))
+        write_ipc(self.root / f"state.g{gen}.arrow", folded.cast(USER_DAY))
+        write_ipc(self.root / f"accounts.g{gen}.arrow", self.last_active(m))
         return self._commit(Manifest(gen, m.batches, m.files, m.max_day, [gen]))
 
     def _apply(self, m: Manifest, batches: list[Path]) -> Manifest:
         """Roll up ``batches`` on top of ``m`` and commit the result as the next generation.
 
-        Every query is one of a few fixed expressions over tables registered by name (``_q``), compiled once
-        per process: on a day's batch, compiling them again each time would cost more than running them."""
+        Every query is one of the fixed expressions of ``UPKEEP`` over tables registered by name (``q``),
+        compiled once per process: on a day's batch, compiling them each time would cost more than running them."""
         from northstar import duck
 
         con = duck.connect()
@@ -406,7 +405,7 @@ class RollupStore:
                 touched = sorted(
                     {d.isoformat() for d in pc.unique(feats.column("day")).to_pylist()} & set(m.files["feature_day"])
                 )
-                old_f = [_read_ipc(m.path(self.root, "feature_day", d)) for d in touched]
+                old_f = [read_ipc(m.path(self.root, "feature_day", d)) for d in touched]
                 fd = q("feature_day", _feat=pa.concat_tables([*old_f, feats.cast(FEATURE_DAY)]))
                 one_day = pc.count_distinct(ud.column("day")).as_py() == 1  # the usual case: one row a user
                 delta = ud if one_day else q("newest", _ud=ud)
@@ -419,24 +418,12 @@ class RollupStore:
                     "account_day": q("account_day", _ud=ud),
                     "feature_day": fd,
                 }
-            state = m.state
-            if len(m.state) >= STATE_FILES:  # fold the log into a new base
-                _write_ipc(self.root / f"state.g{m.generation + 1}.arrow", delta.cast(USER_DAY))
-                log = self._state_log(Manifest(state=[*m.state, m.generation + 1]))
-                delta = q("fold", _state_log=log)
-                state = []
         finally:
             con.close()
-        return self._write(m, tables, delta, state, accounts, batches)
+        return self._write(m, tables, delta, accounts, batches)
 
     def _write(
-        self,
-        m: Manifest,
-        tables: dict[str, pa.Table],
-        delta: pa.Table,
-        state: list[int],
-        accounts: pa.Table,
-        batches: list[Path],
+        self, m: Manifest, tables: dict[str, pa.Table], delta: pa.Table, accounts: pa.Table, batches: list[Path]
     ) -> Manifest:
         gen = m.generation + 1
         files = {t: dict(v) for t, v in m.files.items()}
@@ -444,13 +431,13 @@ class RollupStore:
             (self.root / tier).mkdir(parents=True, exist_ok=True)
             table = table.cast(TIERS[tier])
             for day, part in _by_day(table):
-                _write_ipc(self.root / tier / f"{day}.g{gen}.arrow", part)
+                write_ipc(self.root / tier / f"{day}.g{gen}.arrow", part)
                 files[tier][day] = gen
-        _write_ipc(self.root / f"state.g{gen}.arrow", delta.cast(USER_DAY))
-        _write_ipc(self.root / f"accounts.g{gen}.arrow", accounts.cast(LAST_ACTIVE))
+        write_ipc(self.root / f"state.g{gen}.arrow", delta.cast(USER_DAY))
+        write_ipc(self.root / f"accounts.g{gen}.arrow", accounts.cast(LAST_ACTIVE))
         days = [d for v in files.values() for d in v]
         batches_done = {**m.batches, **{b.name: b.stat().st_mtime_ns for b in batches}}
-        return self._commit(Manifest(gen, batches_done, files, max(days) if days else None, [*state, gen]))
+        return self._commit(Manifest(gen, batches_done, files, max(days) if days else None, [*m.state, gen]))
 
     def _commit(self, m: Manifest) -> Manifest:
         """Replace the manifest atomically and durably: the one step that makes a new generation visible."""
@@ -501,7 +488,7 @@ def _by_day(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
         start = end
 
 
-def _write_ipc(path: Path, table: pa.Table, durable: bool = True) -> None:
+def write_ipc(path: Path, table: pa.Table, durable: bool = True) -> None:
     tmp = path.with_suffix(".tmp")
     with pa.OSFile(str(tmp), "wb") as sink:
         with ipc.new_file(sink, table.schema) as writer:  # uncompressed: memory-mapped reads copy nothing
@@ -512,7 +499,7 @@ def _write_ipc(path: Path, table: pa.Table, durable: bool = True) -> None:
     os.replace(tmp, path)
 
 
-def _read_ipc(path: Path) -> pa.Table:
+def read_ipc(path: Path) -> pa.Table:
     return ipc.open_file(pa.memory_map(str(path))).read_all()
 
 
