@@ -167,9 +167,15 @@ def test_rollups_batch_by_batch_equal_one_rollup_of_everything(tmp_path, monkeyp
     store.write_arrow(events_arrow([(4, 5, "d", "comment", datetime(2025, 3, 2, 9, 0))]))
     assert rollups.refresh() == 1  # only the new batch, on the newest day: the fast path
     stored_tiers_equal_a_rollup_of_everything(store, rollups)
+    # the same day again: d was already seen that day (its previous day stays 15 Feb), a and a user-less
+    # event are new to it
+    later = [(4, 5, "d", "login", datetime(2025, 3, 2, 15)), (1, 1, "a", "login", datetime(2025, 3, 2, 16))]
+    store.write_arrow(events_arrow([*later, (1, None, None, "api_call", datetime(2025, 3, 2, 17))]))
+    assert rollups.refresh() == 1
+    stored_tiers_equal_a_rollup_of_everything(store, rollups)
     as_of = date(2025, 3, 3)  # after the newest day: days since last activity come from the users' state
     got = rows_by_account(usage_features(rollups.tiers(con, as_of), as_of).execute())
-    assert got[4]["events_30d"] == 3 and got[4]["users_1d"] == 1 and got[4]["days_since_active"] == 1
+    assert got[4]["events_30d"] == 4 and got[4]["users_1d"] == 1 and got[4]["days_since_active"] == 1
     assert got[2]["days_since_active"] == 2  # its event on 1 March
 
     newest = store.files()[-1]

@@ -171,13 +171,12 @@ def feature_usage(tiers: Tiers, as_of: date, features: ir.Table | None = None) -
     f = features if features is not None else feature_counts(tiers, as_of)
     ud = tiers.user_day.filter(_within(tiers.user_day, b["d30"], as_of))
     active = ud.group_by("account_id").aggregate(account_users=ud.count(where=first_in_window(ud, b["d30"], as_of)))
-    return finish_feature_usage(f, active)
+    return finish_feature_usage(f.left_join(active, "account_id"))
 
 
-def finish_feature_usage(f: ir.Table, active: ir.Table) -> ir.Table:
-    """``feature_usage`` from per (account, feature) counts and each account's active users in the last 30
-    days (``active``: account_id, account_users)."""
-    j = f.left_join(active, "account_id")
+def finish_feature_usage(j: ir.Table) -> ir.Table:
+    """``feature_usage`` from per (account, feature) counts with the account's active users in the last 30
+    days (``account_users``, null: none). Shared with the sliding windows."""
     return j.select(
         "account_id",
         "event",

@@ -9,6 +9,7 @@ reads four days of rollups instead of ninety:
 * ``accounts``: per account, the sums over each window (events, active days, user-days) and the last
   active day; a step adds the entering day's rows and subtracts the leaving days'.
 * ``features``: per (account, feature), events over the last 30 days and the 30 before; the same way.
+  Event names are codes into the window's own dictionary, so a step compares integers.
 * ``recent``: per account, its users counted by ``age``, the days from their last active day to ``as_of``
   (1 to 90). Users active in the last ``n`` days are those of age ``<= n``. A step ages every count by one
   day and moves each user active on day ``D`` from the age of its previous active day (``prev_day``) to
@@ -21,14 +22,19 @@ check that a slid window equals one built from scratch. ``WindowStore`` keeps th
 complete day next to the rollups, so the features as of today cost one step from it.
 
 A step is a few sorted merges in numpy (``_merge``: each part is kept sorted by its key), in proportion to
-the days it reads. The figures are fixed Ibis expressions over tables registered by name, compiled once per
-process (``duck.run_compiled``); ages rather than dates keep them free of literals.
+the days it reads, the four parts side by side. ``figures`` sums the parts per account in numpy, then
+applies the definitions' own finishing expressions (``finish_usage``, ``finish_feature_usage``: ratios,
+trends, days since activity), compiled once per process (``duck.run_compiled``).
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
 import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -63,16 +69,17 @@ ACCOUNTS = pa.schema(
         ("user_days_30d", _I),
     ]
 )
-FEATURES = pa.schema([("account_id", _I), ("event", pa.string()), ("events_30d", _I), ("events_prev_30d", _I)])
+#: Event names as codes into the window's own dictionary (the names seen so far): a step compares codes.
+EVENT = pa.dictionary(pa.int32(), pa.string())
+FEATURES = pa.schema([("account_id", _I), ("event", EVENT), ("events_30d", _I), ("events_prev_30d", _I)])
 RECENCY = pa.schema([("account_id", _I), ("age", _I), ("users", _I)])
 #: Users active on the entering day, with the age of their previous active day (null: none).
 ARRIVALS = pa.schema([("account_id", _I), ("prev_age", _I)])
-PARAMS = pa.schema([("as_of", pa.date32())])
 SUMS = ACCOUNTS.names[2:]
 PARTS = ("accounts", "features", "recent", "earlier")
 EPOCH = date(1970, 1, 1)
 #: Bumped when what a stored window holds changes (its folder is then ignored and built anew).
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
@@ -112,10 +119,23 @@ def build(tiers: Tiers, as_of: date) -> UsageWindow:
     def sorted_(t: ir.Table, schema: pa.Schema, keys: list[str]) -> pa.Table:  # the order ``step`` relies on
         return t.to_pyarrow().cast(schema).sort_by([(k, "ascending") for k in keys])
 
+    f = feature_counts(tiers, as_of).to_pyarrow()
+    events = f.column("event").cast(pa.string()).combine_chunks()
+    names = pc.unique(events)
+    codes = pc.index_in(events, value_set=names).to_numpy().astype(np.int64)
+    order = np.argsort((_np(f, "account_id") << 16) | codes, kind="stable")
+    coded = pa.DictionaryArray.from_arrays(pa.array(codes[order].astype(np.int32)), names)
+    features = pa.table(
+        {
+            "account_id": f.column("account_id").take(order),
+            "event": coded,
+            **{c: f.column(c).take(order) for c in FEATURES.names[2:]},
+        }
+    ).cast(FEATURES)
     return UsageWindow(
         as_of,
         sorted_(acc, ACCOUNTS, ["account_id"]),
-        sorted_(feature_counts(tiers, as_of), FEATURES, ["account_id", "event"]),
+        features,
         sorted_(_recency(tiers.user_day, as_of - timedelta(days=90), as_of), RECENCY, ["account_id", "age"]),
         sorted_(_recency(tiers.user_day, ahead - timedelta(days=30), ahead), RECENCY, ["account_id", "age"]),
     )
@@ -157,11 +177,21 @@ def _merge(
         return out
 
     out = []
+    matched = old_rows[pos[hit]]
     for c, delta in zip(cols, sums, strict=True):
-        c = c.copy()  # the window's arrays may be memory-mapped, read-only
-        c[pos[hit]] += delta[hit]
-        out.append(placed(c, delta[fresh]))
+        merged = placed(c, delta[fresh])  # a new array: the window's may be memory-mapped, read-only
+        merged[matched] += delta[hit]
+        out.append(merged)
     return placed(keys, uk[fresh]), out
+
+
+def _positions(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Where each of ``sorted_keys`` (sorted, repeated) is in ``keys`` (sorted, unique, holding them all): one
+    binary search per distinct key."""
+    if len(sorted_keys) == 0:
+        return np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+    return np.repeat(np.searchsorted(keys, sorted_keys[starts]), np.diff(np.append(starts, len(sorted_keys))))
 
 
 def _np(t: pa.Table, column: str) -> np.ndarray:
@@ -207,34 +237,41 @@ def _step_accounts(acc: pa.Table, days: dict[int, pa.Table], new: date) -> pa.Ta
     return pa.table({**out, **dict(zip(SUMS, cols[1:], strict=True))}, schema=ACCOUNTS)
 
 
-def _step_features(f: pa.Table, days: dict[int, pa.Table]) -> pa.Table:
-    """``days``: feature-day rows by age (1 enters the last 30 days, 31 moves to the 30 before, 61 leaves)."""
-    columns = [f.column("event"), *(d.column("event") for d in days.values())]
-    names = pc.unique(pa.chunked_array([c for col in columns for c in col.chunks], pa.string()))
-    catalogue = names.take(pc.sort_indices(names))  # sorted: codes keep the window's (account, event) order
-    if len(catalogue) > 0xFFFF:
-        raise ValueError(f"{len(catalogue):,} distinct event names: usage windows take at most 65,535")
+def _coded(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """A dictionary-coded column as (codes, names)."""
+    arr = column.unify_dictionaries().combine_chunks() if column.num_chunks else pa.array([], EVENT)
+    return arr.indices.to_numpy(zero_copy_only=False).astype(np.int64), arr.dictionary
 
-    def key(t: pa.Table) -> np.ndarray:
-        code = pc.index_in(t.column("event"), value_set=catalogue).to_numpy().astype(np.int64)
+
+def _step_features(f: pa.Table, days: dict[int, pa.Table]) -> pa.Table:
+    """``days``: feature-day rows by age (1 enters the last 30 days, 31 moves to the 30 before, 61 leaves).
+    Rows are keyed by (account, code); names new to the window get the next codes, so the window's keys and
+    order stay as they are."""
+    codes, names = _coded(f.column("event"))
+    arriving = pa.chunked_array([c for d in days.values() for c in d.column("event").chunks], pa.string())
+    new = pc.filter(pc.unique(arriving), pc.invert(pc.is_in(pc.unique(arriving), value_set=names)))
+    names = pa.concat_arrays([names.cast(pa.string()), new.cast(pa.string())]) if len(new) else names
+    if len(names) > 0xFFFF:
+        raise ValueError(f"{len(names):,} distinct event names: usage windows take at most 65,535")
+
+    def key(t: pa.Table, code: np.ndarray) -> np.ndarray:
         return (_np(t, "account_id") << 16) | code
+
+    def code_of(t: pa.Table) -> np.ndarray:
+        return pc.index_in(t.column("event"), value_set=names).to_numpy().astype(np.int64)
 
     sign = {1: (1, 0), 31: (-1, 1), 61: (0, -1)}
     keys, (e30, prev) = _merge(
-        key(f),
+        key(f, codes),
         [_np(f, "events_30d"), _np(f, "events_prev_30d")],
-        np.concatenate([key(d) for d in days.values()]),
+        np.concatenate([key(d, code_of(d)) for d in days.values()]),
         [np.concatenate([sign[a][i] * _np(d, "events") for a, d in days.items()]) for i in (0, 1)],
     )
     keep = (e30 != 0) | (prev != 0)
     keys = keys[keep]
+    event = pa.DictionaryArray.from_arrays(pa.array((keys & 0xFFFF).astype(np.int32)), names)
     return pa.table(
-        {
-            "account_id": keys >> 16,
-            "event": catalogue.take(pa.array(keys & 0xFFFF)),
-            "events_30d": e30[keep],
-            "events_prev_30d": prev[keep],
-        },
+        {"account_id": keys >> 16, "event": event, "events_30d": e30[keep], "events_prev_30d": prev[keep]},
         schema=FEATURES,
     )
 
@@ -273,51 +310,72 @@ def step(w: UsageWindow, rollups: RollupStore, m: Manifest | None = None) -> Usa
         day = new - timedelta(days=age)
         return rollups.read(tier, day, day + timedelta(days=1), m)
 
-    return UsageWindow(
-        new,
-        _step_accounts(w.accounts, {a: day_rows("account_day", a) for a in (1, 31, 61, 91)}, new),
-        _step_features(w.features, {a: day_rows("feature_day", a) for a in (1, 31, 61)}),
-        _step_recency(w.recent, _arrivals(day_rows("user_day", 1), new), 90),
-        _step_recency(w.earlier, _arrivals(day_rows("user_day", 31), new - timedelta(days=30)), 30),
+    parts = (
+        lambda: _step_accounts(w.accounts, {a: day_rows("account_day", a) for a in (1, 31, 61, 91)}, new),
+        lambda: _step_features(w.features, {a: day_rows("feature_day", a) for a in (1, 31, 61)}),
+        lambda: _step_recency(w.recent, _arrivals(day_rows("user_day", 1), new), 90),
+        lambda: _step_recency(w.earlier, _arrivals(day_rows("user_day", 31), new - timedelta(days=30)), 30),
     )
+    # independent, and numpy's sorts and searches release the GIL: the parts run side by side
+    with ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
+        return UsageWindow(new, *pool.map(lambda part: part(), parts))
 
 
 # ------------------------------------------------------------------------------------------- the figures
+#: Per account: ``ACCOUNTS`` and the users' and features' counts ``figures`` adds; then ``finish_usage``.
+COUNTED = ACCOUNTS
+for _c in ("users_1d", "users_7d", "users_30d", "users_90d", "users_prev_30d", "features_30d"):
+    COUNTED = COUNTED.append(pa.field(_c, _I))
+PER_FEATURE = FEATURES.append(pa.field("account_users", _I))
+PARAMS = pa.schema([("as_of", pa.date32()), ("catalogue", _I)])
+
+
 def _usage() -> ir.Table:
-    acc, f = unbound("_acc", ACCOUNTS), unbound("_feat", FEATURES)
-    rec, ear = unbound("_rec", RECENCY), unbound("_ear", RECENCY)
-    users = rec.group_by("account_id").aggregate(
-        users_1d=rec.users.sum(where=rec.age <= 1),
-        users_7d=rec.users.sum(where=rec.age <= 7),
-        users_30d=rec.users.sum(where=rec.age <= 30),
-        users_90d=rec.users.sum(),
-    )
-    before = ear.group_by("account_id").aggregate(users_prev_30d=ear.users.sum())
-    used = f.filter(f.events_30d > 0)
-    breadth = used.group_by("account_id").aggregate(features_30d=used.count())
-    t = acc.left_join(users, "account_id").left_join(before, "account_id").left_join(breadth, "account_id")
-    return finish_usage(t, used.event.nunique().as_scalar(), unbound("_params", PARAMS).as_of.max().as_scalar())
+    params = unbound("_params", PARAMS)
+    return finish_usage(unbound("_t", COUNTED), params.catalogue.max().as_scalar(), params.as_of.max().as_scalar())
 
 
 def _feature_usage() -> ir.Table:
-    rec = unbound("_rec", RECENCY)
-    active = rec.group_by("account_id").aggregate(account_users=rec.users.sum(where=rec.age <= 30))
-    return finish_feature_usage(unbound("_feat", FEATURES), active)
+    return finish_feature_usage(unbound("_j", PER_FEATURE))
 
 
 def figures(w: UsageWindow) -> tuple[pa.Table, pa.Table]:
-    """The tables of ``usage_features`` and ``feature_usage`` as of ``w.as_of`` (rows unordered)."""
-    con = duck.connect()
-    try:
-        for name, data in (("_acc", w.accounts), ("_feat", w.features), ("_rec", w.recent), ("_ear", w.earlier)):
+    """The tables of ``usage_features`` and ``feature_usage`` as of ``w.as_of`` (rows unordered).
+
+    The per-account counts are sums over the window's sorted parts (numpy); the ratios, trends and days
+    since activity are ``finish_usage`` and ``finish_feature_usage``, the definitions' own expressions."""
+    ids = _np(w.accounts, "account_id")
+    at = {p: _positions(ids, _np(getattr(w, p), "account_id")) for p in ("recent", "earlier", "features")}
+
+    def per_account(part: str, values: np.ndarray, where: np.ndarray | bool = True) -> np.ndarray:
+        """Sums per account of ``accounts`` (every part's accounts are in it)."""
+        return np.bincount(at[part], weights=np.where(where, values, 0), minlength=len(ids)).astype(np.int64)
+
+    age, users = _np(w.recent, "age"), _np(w.recent, "users")
+    counts = {f"users_{n}d": per_account("recent", users, age <= n) for n in (1, 7, 30, 90)}
+    counts["users_prev_30d"] = per_account("earlier", _np(w.earlier, "users"))
+    used = _np(w.features, "events_30d") > 0
+    counts["features_30d"] = per_account("features", np.ones(len(used), np.int64), used)
+    codes, names = _coded(w.features.column("event"))
+    catalogue = int(np.count_nonzero(np.bincount(codes[used], minlength=len(names))))  # features in use
+    t = pa.table({**{c: w.accounts.column(c) for c in ACCOUNTS.names}, **counts}, schema=COUNTED)
+    active = counts["users_30d"][at["features"]]
+    j = w.features.append_column("account_users", pa.array(active))
+    params = pa.table({"as_of": [w.as_of], "catalogue": [catalogue]}, schema=PARAMS)
+
+    def finish(key: str, build: Callable[[], ir.Table], name: str, data: pa.Table) -> pa.Table:
+        con = duck.cursor()
+        try:
             con.register(name, data)
-        con.register("_params", pa.table({"as_of": [w.as_of]}, schema=PARAMS))
-        return (
-            duck.run_compiled(con, "usage_window.usage", _usage),
-            duck.run_compiled(con, "usage_window.feature_usage", _feature_usage),
-        )
-    finally:
-        con.close()
+            con.register("_params", params)
+            return duck.run_compiled(con, f"usage_window.{key}", build)
+        finally:
+            con.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two cursors: the queries run side by side
+        usage = pool.submit(finish, "usage", _usage, "_t", t)
+        per_feature = pool.submit(finish, "feature_usage", _feature_usage, "_j", j)
+        return usage.result(), per_feature.result()
 
 
 # -------------------------------------------------------------------------------------------- the store
@@ -390,9 +448,13 @@ class WindowStore:
 
     def _stored(self, m: Manifest) -> dict[date, Path]:
         """Stored windows still valid for the rollups of ``m`` (the newest generation of each day)."""
+        pairs = sorted((d, g) for files in m.files.values() for d, g in files.items())
+        days = [d for d, _ in pairs]
+        newest = list(itertools.accumulate((g for _, g in pairs), max))  # newest generation up to each day
         out = {}
         for as_of, gen, path in sorted(self._folders(), key=lambda x: x[1]):
-            if all(g <= gen for files in m.files.values() for d, g in files.items() if d < as_of.isoformat()):
+            before = bisect.bisect_left(days, as_of.isoformat())
+            if before == 0 or newest[before - 1] <= gen:
                 out[as_of] = path
         return out
 

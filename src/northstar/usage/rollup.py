@@ -33,7 +33,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -143,19 +143,28 @@ def _merged_rows() -> ir.Table:
     )
 
 
-def _fast_user_days() -> ir.Table:
-    """User-day rows from the newest day on, seeded from the users' state (``_state_log``) of their users: the
-    last active day before the first new day (or the one before it, when that user was already seen that day)."""
-    rows = _merged_rows()
-    st = newest_per_user(
-        (log := unbound("_state_log", STATE_LOG)).semi_join(
-            rows, [log.account_id == rows.account_id, log.user_id == rows.user_id]
-        )
-    )
+def _state_seed(rows: ir.Table) -> ir.Table:
+    """From the users' state (``_state_log``), each user of ``rows``'s last active day before their first day
+    (or the one before that, when the user was already seen on that day by an earlier batch)."""
+    log = unbound("_state_log", STATE_LOG)
+    st = newest_per_user(log.semi_join(rows, [log.account_id == rows.account_id, log.user_id == rows.user_id]))
     first = rows.day.min().as_scalar()
-    return with_prev_day(
-        rows, st.select("account_id", "user_id", seed_day=ibis.ifelse(st.day < first, st.day, st.prev_day))
-    )
+    return st.select("account_id", "user_id", seed_day=ibis.ifelse(st.day < first, st.day, st.prev_day))
+
+
+def _fast_user_days() -> ir.Table:
+    """User-day rows from the newest day on, seeded from the users' state."""
+    rows = _merged_rows()
+    return with_prev_day(rows, _state_seed(rows))
+
+
+def _one_day_user_days() -> ir.Table:
+    """``_fast_user_days`` when the rows are all of one day (the usual batch): each user's previous day is
+    its seed, with no ``lag`` over the user's days to compute."""
+    rows = _merged_rows()
+    seed = _state_seed(rows)
+    t = rows.left_join(seed, [rows.account_id == seed.account_id, rows.user_id == seed.user_id])
+    return _cast(t.select(*[t[c] for c in rows.columns], prev_day=t.seed_day), USER_DAY)
 
 
 def _slow_user_days() -> ir.Table:
@@ -178,6 +187,7 @@ def _latest_activity() -> ir.Table:
 UPKEEP: dict[str, Callable[[], ir.Table]] = {
     "fresh": lambda: user_day_counts(unbound("_events", EVENTS)),
     "user_day.fast": _fast_user_days,
+    "user_day.one_day": _one_day_user_days,
     "user_day.slow": _slow_user_days,
     "feature_day.fresh": lambda: feature_days(unbound("_events", EVENTS)),
     "feature_day": _merged_features,
@@ -356,7 +366,7 @@ class RollupStore:
         """Replace the users' state log by one file with the newest row of every user."""
         from northstar import duck
 
-        con = duck.connect()
+        con = duck.cursor()
         try:
             con.register("_state_log", self._state_log(m))
             folded = duck.run_compiled(con, "rollup.fold", UPKEEP["fold"])
@@ -374,7 +384,7 @@ class RollupStore:
         compiled once per process: on a day's batch, compiling them each time would cost more than running them."""
         from northstar import duck
 
-        con = duck.connect()
+        con = duck.cursor()
 
         def q(key: str, **tables: pa.Table) -> pa.Table:
             for name, data in tables.items():
@@ -387,7 +397,8 @@ class RollupStore:
                 con.register("_events", _read_events(batches))
             else:  # streamed from the files
                 files = ", ".join(duck.literal(str(b)) for b in batches)
-                con.execute(f"CREATE VIEW _events AS SELECT {', '.join(EVENTS.names)} FROM read_parquet([{files}])")
+                cols = ", ".join(EVENTS.names)
+                con.execute(f"CREATE TEMP VIEW _events AS SELECT {cols} FROM read_parquet([{files}])")
             fresh = q("fresh")
             tables: dict[str, pa.Table] = {}
             accounts = self.last_active(m)
@@ -396,9 +407,12 @@ class RollupStore:
                 first = pc.min(fresh.column("day")).as_py()
                 old = self.read("user_day", first, None, m).drop(["prev_day"])
                 rows = pa.concat_tables([old, fresh.select(old.column_names).cast(old.schema)])
+                one_day = pc.count_distinct(rows.column("day")).as_py() == 1  # the usual case: one row a user
                 if m.max_day is None or first >= date.fromisoformat(m.max_day):
                     # the usual case: each batch user's previous day comes from the users' state
-                    ud = q("user_day.fast", _rows=rows, _state_log=self._state_log(m))
+                    ud = q(
+                        "user_day.one_day" if one_day else "user_day.fast", _rows=rows, _state_log=self._state_log(m)
+                    )
                 else:  # history arrived: seed from every older day
                     ud = q("user_day.slow", _rows=rows, _older=self.read("user_day", None, first, m))
                 feats = q("feature_day.fresh")
@@ -407,8 +421,7 @@ class RollupStore:
                 )
                 old_f = [read_ipc(m.path(self.root, "feature_day", d)) for d in touched]
                 fd = q("feature_day", _feat=pa.concat_tables([*old_f, feats.cast(FEATURE_DAY)]))
-                one_day = pc.count_distinct(ud.column("day")).as_py() == 1  # the usual case: one row a user
-                delta = ud if one_day else q("newest", _ud=ud)
+                delta = ud if one_day else q("newest", _ud=ud)  # each user's newest row
                 both = pa.concat_tables(
                     [accounts, pa.Table.from_arrays([delta["account_id"], delta["day"]], schema=LAST_ACTIVE)]
                 )
@@ -443,7 +456,7 @@ class RollupStore:
         """Replace the manifest atomically and durably: the one step that makes a new generation visible."""
         tmp = self.root / "manifest.json.tmp"
         with open(tmp, "w") as fh:
-            json.dump(asdict(m), fh)
+            fh.write(json.dumps(vars(m)))  # not asdict: it deep-copies thousands of entries
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / "manifest.json")
