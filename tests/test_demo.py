@@ -260,6 +260,22 @@ def test_metrics_agree_with_what_the_generator_was_told(demo):
     ttm = retention_table(settings, date(2026, 10, 1), date(2026, 10, 31), "ttm").iloc[0]
     assert len(base) > 100 and ttm.logo_churn == pytest.approx(len(base - paying(date(2026, 10, 31))) / len(base))
 
+    # Response rates: as counted from the exported invitations and answers, and near the generator's odds
+    # (a third of contacts answer the relationship NPS, half the onboarding CES; 4 standard errors).
+    from northstar.ingest.service import export_table
+    from northstar.metrics.service import compute
+
+    last = AS_OF - timedelta(days=1)
+    rates = compute(settings, "response-rate", date(2024, 1, 1), last, by=["touchpoint"]).set_index("touchpoint")
+    sent = export_table(settings, "invitations").to_pandas()
+    answered = export_table(settings, "feedback").to_pandas().set_index("external_id").submitted_at
+    for touchpoint, odds in (("relationship", 0.35), ("onboarding", 0.5)):
+        mine = sent[sent.touchpoint == touchpoint]
+        got = rates.loc[touchpoint]
+        assert got.invitations == len(mine) > 200 and got.responses == mine.response.notna().sum()
+        assert (answered.reindex(mine.response.dropna()).dt.date <= last).all()
+        assert abs(got.response_rate - odds) < 4 * (odds * (1 - odds) / got.invitations) ** 0.5
+
     usage = usage_table(settings, AS_OF, AS_OF - timedelta(days=1)).set_index("account_id")
     unengaged = truth.index[~truth.dm_engaged]
     seen = usage.reindex(unengaged).decision_makers_active_30d.dropna()

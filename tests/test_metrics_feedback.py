@@ -84,3 +84,43 @@ def test_on_the_store_both_engines(settings, tmp_path):
     assert out.loc["SMB", "nps"] == pytest.approx(100 / 3) and out.loc["Enterprise", "nps"] == 100
     with pytest.raises(ValueError, match="cannot group by planet"):
         compute(settings, "nps", by=["planet"])
+
+
+def test_response_rates_on_the_store_both_engines(settings, tmp_path):
+    """Five invitations imported with their answers, worked by hand: by touchpoint, by month sent, and an
+    answer that came after the report's end counts as not (yet) answered."""
+    from northstar.ingest.service import import_file
+    from northstar.metrics.service import compute
+
+    (tmp_path / "a.csv").write_text("external_id,name,segment\nA1,One,SMB\nA2,Two,Enterprise\n")
+    import_file(settings, "accounts", tmp_path / "a.csv")
+    (tmp_path / "f.csv").write_text(
+        "external_id,account,survey_type,score,submitted_at\n"
+        "F1,A1,nps,9,2025-03-02T10:00:00Z\n"
+        "F2,A2,nps,4,2025-03-20T10:00:00Z\n"
+        "F3,A1,ces,6,2025-05-03T10:00:00Z\n"  # after the end of April: not answered by then
+    )
+    import_file(settings, "feedback", tmp_path / "f.csv")
+    (tmp_path / "i.csv").write_text(
+        "external_id,account,survey_type,touchpoint,campaign,sent_at,response\n"
+        "I1,A1,nps,relationship,Q1 NPS,2025-03-01T09:00:00Z,F1\n"
+        "I2,A2,nps,relationship,Q1 NPS,2025-03-01T09:00:00Z,F2\n"
+        "I3,A2,nps,relationship,Q1 NPS,2025-03-01T09:00:00Z,\n"
+        "I4,A1,ces,onboarding,,2025-04-28T09:00:00Z,F3\n"
+        "I5,A2,ces,onboarding,,2025-04-29T09:00:00Z,\n"
+        "I6,A2,ces,onboarding,,2025-05-01T09:00:00Z,\n"  # sent after the report: not counted
+    )
+    import_file(settings, "invitations", tmp_path / "i.csv")
+
+    def rates(**kw):
+        return compute(settings, "response-rate", date(2025, 1, 1), date(2025, 4, 30), **kw)
+
+    by_touchpoint = rates(by=["touchpoint"]).set_index("touchpoint")
+    assert by_touchpoint.loc["relationship"].tolist() == [3, 2, pytest.approx(2 / 3)]  # I1, I2 of I1-I3
+    assert by_touchpoint.loc["onboarding"].tolist() == [2, 0, 0.0]  # F3 came in May
+    by_month = rates().set_index("month")
+    assert by_month.invitations.tolist() == [3, 2] and by_month.responses.tolist() == [2, 0]
+    assert rates(by=["segment"]).set_index("segment").loc["SMB"].tolist() == [2, 1, 0.5]  # I1 yes, I4 no
+    assert rates(by=["campaign"]).set_index("campaign").loc["Q1 NPS", "responses"] == 2
+    with pytest.raises(ValueError, match="cannot group by planet"):
+        rates(by=["planet"])

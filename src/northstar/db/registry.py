@@ -3,7 +3,7 @@
 from northstar.accounts.models import Account, Contact
 from northstar.auth.models import User
 from northstar.db.base import Base
-from northstar.feedback.models import Feedback
+from northstar.feedback.models import Feedback, SurveyInvitation
 from northstar.ingest.models import ImportRun
 from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.success.models import Assessment
@@ -17,6 +17,7 @@ __all__ = [
     "Contact",
     "ExchangeRate",
     "Feedback",
+    "SurveyInvitation",
     "ImportRun",
     "Invoice",
     "Subscription",

@@ -36,7 +36,7 @@ from northstar.db.bulk import bulk_insert
 from northstar.db.engine import make_engine
 from northstar.demo import catalog as C
 from northstar.demo.phrases import pick
-from northstar.feedback.models import Feedback
+from northstar.feedback.models import Feedback, SurveyInvitation
 from northstar.revenue.models import Invoice, Subscription
 from northstar.success.models import Assessment
 from northstar.support.models import Ticket
@@ -107,6 +107,7 @@ class DemoBuilder:
                 "tickets",
                 "touchpoints",
                 "feedback",
+                "invitations",
                 "assessments",
             )
         }
@@ -493,7 +494,8 @@ class DemoBuilder:
         channel: str,
         at: datetime,
         theme_hint: str | None,
-    ) -> None:
+    ) -> int:
+        """An answer; returns its id."""
         rng = self.rng
         lang = self.rows["contacts"][contact - 1]["language"]
         top = {"nps": (9, 7), "csat": (5, 4), "ces": (6, 4)}[kind]
@@ -529,13 +531,44 @@ class DemoBuilder:
                 "submitted_at": at,
             }
         )
+        return fid
+
+    def _invite(
+        self, i: int, contact: int, kind: str, touchpoint: str, channel: str, campaign: str, at: datetime
+    ) -> dict[str, Any] | None:
+        """A survey sent (before ``as_of``); the caller links its answer, if one comes."""
+        if at.date() >= self.cfg.as_of:
+            return None
+        iid = self.next_id("invitations")
+        row = {
+            "id": iid,
+            "external_id": f"I-{iid:08d}",
+            "account_id": i + 1,
+            "contact_id": contact,
+            "survey_type": kind,
+            "touchpoint": touchpoint,
+            "channel": channel,
+            "language": self.rows["contacts"][contact - 1]["language"],
+            "campaign": campaign,
+            "sent_at": at,
+            "feedback_id": None,
+        }
+        self.rows["invitations"].append(row)
+        return row
 
     def _feedback(self, m: int, month: date, active: np.ndarray, adopted: np.ndarray, unresolved: np.ndarray) -> None:
         rng, t = self.rng, self.truth
         due = active & (((m - self.arrival) % 6) == 3)
+        sent = datetime.combine(month, datetime.min.time(), UTC) + timedelta(hours=9)  # answers come later
+        campaign = f"relationship NPS {month:%Y-%m}"
         for i in np.flatnonzero(due):
             for k in (0, 1, 3):
-                if k >= self.n_contacts[i] or rng.random() > 0.35:
+                if k >= self.n_contacts[i]:
+                    continue
+                invitation = self._invite(
+                    int(i), int(self.contact_offset[i]) + k + 1, "nps", "relationship", "email", campaign, sent
+                )
+                if rng.random() > 0.35:  # about a third answer
                     continue
                 latent = 8.1 + 1.3 * t.sentiment[i] + 0.35 * t.fit[i] - 1.0 * min(unresolved[i], 2) + rng.normal(0, 1.2)
                 score = int(np.clip(round(latent), 0, 10))
@@ -545,8 +578,8 @@ class DemoBuilder:
                 at = datetime.combine(month, datetime.min.time(), UTC) + timedelta(
                     days=int(rng.integers(0, 28)), hours=10
                 )
-                if at.date() < self.cfg.as_of:
-                    self._answer(
+                if at.date() < self.cfg.as_of and invitation is not None:
+                    invitation["feedback_id"] = self._answer(
                         int(i),
                         int(self.contact_offset[i]) + k + 1,
                         "nps",
@@ -558,13 +591,16 @@ class DemoBuilder:
                     )
         onboarded = active & ((m - self.arrival) == 1)
         for i in np.flatnonzero(onboarded):
-            if rng.random() < 0.5:
+            invitation = self._invite(
+                int(i), int(self.contact_offset[i]) + 2, "ces", "onboarding", "in_app", "onboarding CES", sent
+            )
+            if rng.random() < 0.5:  # half answer
                 score = int(np.clip(round(5.2 + 0.8 * t.fit[i] + 0.4 * t.sentiment[i] + rng.normal(0, 0.8)), 1, 7))
                 at = datetime.combine(month, datetime.min.time(), UTC) + timedelta(
                     days=int(rng.integers(0, 28)), hours=15
                 )
-                if at.date() < self.cfg.as_of:
-                    self._answer(
+                if at.date() < self.cfg.as_of and invitation is not None:
+                    invitation["feedback_id"] = self._answer(
                         int(i),
                         int(self.contact_offset[i]) + 2,
                         "ces",
@@ -762,6 +798,7 @@ class DemoBuilder:
             ("tickets", Ticket),
             ("touchpoints", Touchpoint),
             ("feedback", Feedback),
+            ("invitations", SurveyInvitation),
             ("assessments", Assessment),
         ]
         with engine.begin() as conn:

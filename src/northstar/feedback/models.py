@@ -55,3 +55,25 @@ class Feedback(ExternalIdMixin, TimestampMixin, Base):
     #: Where the answer came from: email, in_app, web, sms, social, review, call.
     channel: Mapped[str | None] = mapped_column(String(30))
     submitted_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SurveyInvitation(ExternalIdMixin, TimestampMixin, Base):
+    """A survey sent to a contact: the denominator of response rates. ``feedback_id`` is its answer, if any.
+
+    Imported from a survey tool (``northstar import invitations``) or, later, written by Northstar's own
+    survey distribution."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (CheckConstraint("survey_type IN ('nps', 'csat', 'ces')", name="scored_survey"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    survey_type: Mapped[SurveyType] = mapped_column(str_enum(SurveyType))
+    touchpoint: Mapped[str | None] = mapped_column(String(50))
+    channel: Mapped[str | None] = mapped_column(String(30))
+    language: Mapped[str | None] = mapped_column(String(10))
+    #: The send it belongs to, e.g. "relationship NPS 2026 H1": response rates per campaign.
+    campaign: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime] = mapped_column(index=True)
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id", ondelete="SET NULL"), unique=True)

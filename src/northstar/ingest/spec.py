@@ -13,7 +13,7 @@ from typing import Any, Literal
 from northstar.accounts.models import Account, Contact, ContactRole, LifecycleStage
 from northstar.auth.models import Role, User
 from northstar.db.base import Base
-from northstar.feedback.models import Feedback, SurveyType
+from northstar.feedback.models import Feedback, SurveyInvitation, SurveyType
 from northstar.revenue.models import ExchangeRate, Invoice, InvoiceStatus, Subscription, SubscriptionStatus
 from northstar.success.models import Assessment
 from northstar.support.models import Ticket, TicketChannel, TicketPriority, TicketStatus
@@ -239,6 +239,27 @@ KINDS: dict[str, Kind] = {
             Field("max_score", "float", aliases=("max score", "out of")),
             Field("assessed_at", "datetime", required=True, aliases=("date", "assessed")),
             Field("notes", "text"),
+        ),
+    ),
+    "invitations": Kind(
+        "invitations",
+        SurveyInvitation,
+        (
+            ID,
+            Field("account", required=True, ref="accounts", aliases=("account id", "account_id")),
+            Field("contact", ref="contacts", aliases=("contact id", "contact_id", "recipient")),
+            Field(
+                "survey_type",
+                required=True,
+                choices=tuple(t for t in _choices(SurveyType) if t != "text"),
+                aliases=("survey type", "type"),
+            ),
+            Field("touchpoint"),
+            Field("channel"),
+            Field("language", aliases=("lang",)),
+            Field("campaign", aliases=("survey", "survey name", "campaign name")),
+            Field("sent_at", "datetime", required=True, aliases=("sent", "sent at", "invited at", "date")),
+            Field("response", ref="feedback", column="feedback_id", aliases=("feedback", "response id", "answer")),
         ),
     ),
     "rates": Kind(

@@ -6,6 +6,8 @@
   difference of multinomial proportions; e.g. Rocks, "Confidence intervals for NPS", 2016).
 * CSAT = share of 4–5 answers on a 1–5 scale (top-two-box), and the mean score.
 * CES = mean score on a 1–7 scale (7 = very easy).
+* Response rate = invitations answered / invitations sent, by when they were sent (an answer counts if it
+  came by the end of the report).
 """
 
 from __future__ import annotations
@@ -29,7 +31,22 @@ FEEDBACK_SCHEMA = pa.schema(
         ("persona", pa.string()),
     ]
 )
+INVITATION_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.int64()),
+        ("survey_type", pa.string()),
+        ("touchpoint", pa.string()),
+        ("channel", pa.string()),
+        ("language", pa.string()),
+        ("campaign", pa.string()),
+        ("sent_at", pa.timestamp("us")),
+        ("answered_at", pa.timestamp("us")),
+        ("segment", pa.string()),
+        ("persona", pa.string()),
+    ]
+)
 DIMENSIONS = ("month", "quarter", "touchpoint", "channel", "language", "segment", "persona", "account_id")
+INVITATION_DIMENSIONS = (*DIMENSIONS, "campaign", "survey_type")
 Z95 = 1.959963984540054
 
 
@@ -37,12 +54,12 @@ def feedback_table(rows: pa.Table) -> ir.Table:
     return ibis.memtable(rows.select(FEEDBACK_SCHEMA.names).cast(FEEDBACK_SCHEMA))
 
 
-def _grouped(t: ir.Table, by: list[str]) -> tuple[ir.Table, list[str]]:
+def _grouped(t: ir.Table, by: list[str], when: str = "submitted_at") -> tuple[ir.Table, list[str]]:
     extra = {}
     if "month" in by:
-        extra["month"] = t.submitted_at.truncate("M").cast("date")
+        extra["month"] = t[when].truncate("M").cast("date")
     if "quarter" in by:
-        extra["quarter"] = t.submitted_at.truncate("Q").cast("date")
+        extra["quarter"] = t[when].truncate("Q").cast("date")
     return (t.mutate(**extra) if extra else t), by
 
 
@@ -83,4 +100,18 @@ def ces(t: ir.Table, by: list[str] | None = None) -> pd.DataFrame:
     answers, by = _grouped(answers, by or [])
     metrics = dict(responses=answers.count(), ces=answers.score.mean())
     out = (answers.group_by(by).aggregate(**metrics) if by else answers.aggregate(**metrics)).execute()
+    return out.sort_values(by).reset_index(drop=True) if by else out
+
+
+def invitations_table(rows: pa.Table) -> ir.Table:
+    return ibis.memtable(rows.select(INVITATION_SCHEMA.names).cast(INVITATION_SCHEMA))
+
+
+def response_rates(t: ir.Table, by: list[str] | None = None) -> pd.DataFrame:
+    """Invitations sent, answered and the response rate per group of ``by`` (month and quarter: of sending).
+    ``answered_at`` is null for an invitation not answered (by the end of the report)."""
+    sent, by = _grouped(t, by or [], "sent_at")
+    metrics = dict(invitations=sent.count(), responses=sent.count(where=sent.answered_at.notnull()))
+    out = (sent.group_by(by).aggregate(**metrics) if by else sent.aggregate(**metrics)).execute()
+    out["response_rate"] = out.responses / out.invitations.where(out.invitations > 0)
     return out.sort_values(by).reset_index(drop=True) if by else out

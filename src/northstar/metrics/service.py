@@ -19,7 +19,18 @@ import pyarrow.compute as pc
 from northstar.config import Settings
 from northstar.db.engine import make_engine
 from northstar.metrics.currency import to_reporting
-from northstar.metrics.feedback import DIMENSIONS, FEEDBACK_SCHEMA, ces, csat, feedback_table, nps
+from northstar.metrics.feedback import (
+    DIMENSIONS,
+    FEEDBACK_SCHEMA,
+    INVITATION_DIMENSIONS,
+    INVITATION_SCHEMA,
+    ces,
+    csat,
+    feedback_table,
+    invitations_table,
+    nps,
+    response_rates,
+)
 from northstar.metrics.revenue import (
     RENEWAL_SCHEMA,
     SUBSCRIPTION_SCHEMA,
@@ -445,6 +456,34 @@ def _feedback_metric(fn: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFr
     return run
 
 
+def response_rate_table(
+    settings: Settings,
+    first: date,
+    last: date,
+    period: str = "month",
+    by: list[str] | None = None,
+    scope: Scope = EVERYTHING,
+) -> pd.DataFrame:
+    """Survey invitations sent between ``first`` and ``last``, how many were answered by the end of ``last``,
+    and the rate, per ``by`` (default: the month or quarter sent)."""
+    unknown = set(by or []) - set(INVITATION_DIMENSIONS)
+    if unknown:
+        raise ValueError(
+            f"cannot group by {', '.join(sorted(unknown))}: choose from {', '.join(INVITATION_DIMENSIONS)}"
+        )
+    start = datetime.combine(first, datetime.min.time())
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time())
+    sql = (
+        "SELECT i.account_id, i.survey_type, i.touchpoint, i.channel, i.language, i.campaign, i.sent_at, "
+        "f.submitted_at AS answered_at, a.segment, a.persona FROM survey_invitations i "
+        "JOIN accounts a ON a.id = i.account_id LEFT JOIN feedback f ON f.id = i.feedback_id"
+    )
+    t = _scoped(invitations_table(load_table(settings, sql, INVITATION_SCHEMA)), settings, scope)
+    t = t.filter((t.sent_at >= start) & (t.sent_at < end))
+    t = t.mutate(answered_at=ibis.ifelse(t.answered_at < end, t.answered_at, ibis.null("timestamp")))
+    return response_rates(t, by if by is not None else [period if period in ("month", "quarter") else "month"])
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -516,6 +555,13 @@ CATALOGUE: dict[str, Metric] = {
             "Customer effort score: mean answer on a 1-7 scale (7 = very easy).",
             "CES = mean(score)",
             _feedback_metric(ces),
+        ),
+        Metric(
+            "response-rate",
+            "Survey invitations sent, answered and the response rate, by month sent (or --by touchpoint, "
+            "channel, language, campaign, survey_type, segment, persona, account_id).",
+            "response rate = invitations answered by the end of the period / invitations sent in it",
+            response_rate_table,
         ),
         Metric(
             "share-of-wallet",
