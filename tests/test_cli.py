@@ -18,6 +18,9 @@ COMMANDS = [
     ["account"],
     ["metrics"],
     ["usage", "rollup"],
+    ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke"],
 ]
 
 

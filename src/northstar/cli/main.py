@@ -24,6 +24,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 usage_app = typer.Typer(help="Product-usage events and their daily rollups.", no_args_is_help=True)
 app.add_typer(usage_app, name="usage")
+keys_app = typer.Typer(help="API keys for the tracking and REST APIs.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console()
 err = Console(stderr=True)
 
@@ -248,6 +250,72 @@ def account(ref: str = typer.Argument(..., help="Internal id, external id or exa
             raise typer.Exit(1) from None
         p = build_profile(s, events_table(event_store(settings)), acc, timeline_limit=12)
         _print_profile(p)
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: str = typer.Option(..., help="write (send data; cannot read), read, or admin (both)."),
+    name: str = typer.Option("", help="What the key is for, e.g. 'product events' or 'CRM sync'."),
+) -> None:
+    """Make an API key and print its token, once: only a hash of it is kept.
+
+    Example: [bold]northstar keys create --scope write --name "product events"[/bold]
+    """
+    from northstar.auth.keys import create_key
+    from northstar.auth.models import KeyScope
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+
+    try:
+        scope_value = KeyScope(scope)
+    except ValueError:
+        err.print(f"[red]unknown scope {scope!r}: choose write, read or admin[/red]")
+        raise typer.Exit(1) from None
+    with session_scope(open_settings().database_url) as s:
+        key, token = create_key(s, scope_value, name)
+        console.print(f"{scope_value.value} key {key.prefix} made; its token (shown only now):")
+    sys.stdout.write(token + "\n")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """The API keys: prefix, scope, name, when made, last used and revoked (never the tokens).
+
+    Example: [bold]northstar keys list[/bold]
+    """
+    from northstar.auth.keys import list_keys
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+
+    with session_scope(open_settings().database_url) as s:
+        keys = list_keys(s)
+        if not keys:
+            console.print("no API keys yet: make one with 'northstar keys create --scope write'")
+            return
+        table = Table("prefix", "scope", "name", "created", "last used", "revoked")
+        for k in keys:
+            when = [f"{t:%Y-%m-%d %H:%M}" if t else "" for t in (k.created_at, k.last_used_at, k.revoked_at)]
+            table.add_row(k.prefix, k.scope.value, k.name, *when)
+        console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: str = typer.Argument(..., help="The key's prefix (from 'northstar keys list').")) -> None:
+    """Revoke an API key: calls with it are refused (by a running server within 10 seconds).
+
+    Example: [bold]northstar keys revoke 3f9a0c1b[/bold]
+    """
+    from northstar.auth.keys import revoke_key
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+
+    try:
+        with session_scope(open_settings().database_url) as s:
+            key = revoke_key(s, prefix)
+            console.print(f"key {key.prefix} ({key.scope.value}) revoked")
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
 
 
 @usage_app.command("rollup")

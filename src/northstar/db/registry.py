@@ -1,7 +1,7 @@
 """Imports every domain's models so ``Base.metadata`` is complete (for Alembic and table creation)."""
 
 from northstar.accounts.models import Account, Contact
-from northstar.auth.models import User
+from northstar.auth.models import ApiKey, User
 from northstar.db.base import Base
 from northstar.feedback.models import Feedback, SurveyInvitation
 from northstar.ingest.models import ImportRun
@@ -12,6 +12,7 @@ from northstar.touchpoints.models import Touchpoint
 
 __all__ = [
     "Account",
+    "ApiKey",
     "Assessment",
     "Base",
     "Contact",
