@@ -35,6 +35,7 @@ bench: install-dev
 	$(BIN)/python bench/demo_build.py --keep
 	$(BIN)/python bench/metrics_revenue.py --home bench/out/demo-home
 	$(BIN)/python bench/metrics_usage.py --home bench/out/demo-home
+	$(BIN)/python bench/wal_append.py
 
 lock: $(BIN)/uv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml -o requirements.lock
