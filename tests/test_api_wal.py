@@ -11,7 +11,7 @@ import sys
 import textwrap
 import threading
 
-from northstar.api.wal import WriteAheadLog
+from northstar.api.wal import WriteAheadLog, records
 
 
 def payloads(log: WriteAheadLog, after: int = 0) -> list[tuple[int, bytes]]:
@@ -53,7 +53,7 @@ def test_a_damaged_record_ends_its_segment(tmp_path):
     data = bytearray(path.read_bytes())
     data[8 + len(b"record-0") + 8 + 2] ^= 0xFF  # a byte of the second record's payload
     path.write_bytes(bytes(data))
-    assert payloads(WriteAheadLog(tmp_path)) == [(1, b"record-0")]
+    assert list(records(tmp_path)) == [(1, b"record-0")]
 
 
 def test_concurrent_appends_share_fsyncs(tmp_path, monkeypatch):
@@ -104,7 +104,7 @@ def test_nothing_acknowledged_is_lost_when_the_writer_is_killed(tmp_path):
         f"""
         import sys, threading
         from pathlib import Path
-        from northstar.api.wal import WriteAheadLog
+        from northstar.api.wal import WriteAheadLog, records
         log = WriteAheadLog(Path({str(tmp_path)!r}))
         def work(t):
             for i in range(1_000_000):
@@ -126,7 +126,7 @@ def test_nothing_acknowledged_is_lost_when_the_writer_is_killed(tmp_path):
             break
     child.wait()
     acked += [line.strip() for line in child.stdout if line.strip()]  # printed before the kill landed
-    stored = [p.decode() for _, p in WriteAheadLog(tmp_path).records()]
+    stored = [p.decode() for _, p in records(tmp_path)]
     assert len(stored) == len(set(stored))  # nothing doubled
     assert set(acked) <= set(stored)  # nothing acknowledged lost
     assert child.returncode == -signal.SIGKILL

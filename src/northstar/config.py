@@ -47,6 +47,11 @@ class Settings:
         return self.home / "events"
 
     @property
+    def intake_dir(self) -> Path:
+        """The tracking API's write-ahead log: what it acknowledged, before it is applied to the stores."""
+        return self.home / "intake"
+
+    @property
     def rollups_dir(self) -> Path:
         """Daily per-account usage rollups, one file per event batch (``northstar.usage.rollup``)."""
         return self.home / "rollups"

@@ -37,7 +37,7 @@ class WriteAheadLog:
         self._pending: list[tuple[bytes, threading.Event, list[int]]] = []
         self._closed = False
         last = 0
-        for _, _, seq in self.replay():
+        for _, _, seq in _replay(root):
             last = seq
         self._next = last + 1
         self._file = self._open_segment(self._next)  # always a fresh segment: never append after a torn tail
@@ -116,41 +116,10 @@ class WriteAheadLog:
 
     # ----------------------------------------------------------------------------- reading
     def segments(self) -> list[tuple[int, Path]]:
-        out = []
-        for path in self.root.glob("wal-*.log"):
-            try:
-                out.append((int(path.stem.split("-", 1)[1]), path))
-            except ValueError:
-                continue
-        return sorted(out)
-
-    def replay(self, after: int = 0) -> Iterator[tuple[Path, int, int]]:
-        """``(segment, offset, sequence)`` of every whole record after sequence ``after``; read the payload
-        with ``read``. Stops a segment at its first torn or corrupt record."""
-        for first, path in self.segments():
-            seq = first
-            with open(path, "rb") as f:
-                offset = 0
-                while True:
-                    header = f.read(HEADER.size)
-                    if len(header) < HEADER.size:
-                        break
-                    length, crc = HEADER.unpack(header)
-                    payload = f.read(length)
-                    if len(payload) < length or zlib.crc32(payload) != crc:
-                        break  # a torn tail (or damage): nothing after it in this segment is trusted
-                    if seq > after:
-                        yield path, offset, seq
-                    offset += HEADER.size + length
-                    seq += 1
+        return segments(self.root)
 
     def records(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
-        """``(sequence, payload)`` of every whole record after ``after``."""
-        for path, offset, seq in self.replay(after):
-            with open(path, "rb") as f:
-                f.seek(offset)
-                length, _ = HEADER.unpack(f.read(HEADER.size))
-                yield seq, f.read(length)
+        return records(self.root, after)
 
     def discard_through(self, seq: int) -> None:
         """Delete the segments whose records all have sequence numbers up to ``seq`` (applied elsewhere)."""
@@ -158,6 +127,48 @@ class WriteAheadLog:
         for (_first, path), (next_first, _) in zip(segments, segments[1:], strict=False):
             if next_first - 1 <= seq and path != Path(self._file.name):
                 path.unlink(missing_ok=True)
+
+
+def segments(root: Path) -> list[tuple[int, Path]]:
+    """The log's segment files with the sequence number of their first record, in order."""
+    out = []
+    for path in root.glob("wal-*.log"):
+        try:
+            out.append((int(path.stem.split("-", 1)[1]), path))
+        except ValueError:
+            continue
+    return sorted(out)
+
+
+def records(root: Path, after: int = 0) -> Iterator[tuple[int, bytes]]:
+    """``(sequence, payload)`` of every whole record after ``after``: reading needs no writer, and a reader
+    may run beside one (it sees the records fsynced so far)."""
+    for path, offset, seq in _replay(root, after):
+        with open(path, "rb") as f:
+            f.seek(offset)
+            length, _ = HEADER.unpack(f.read(HEADER.size))
+            yield seq, f.read(length)
+
+
+def _replay(root: Path, after: int = 0) -> Iterator[tuple[Path, int, int]]:
+    """``(segment, offset, sequence)`` of every whole record after ``after``; a segment ends at its first
+    torn or corrupt record."""
+    for first, path in segments(root):
+        seq = first
+        with open(path, "rb") as f:
+            offset = 0
+            while True:
+                header = f.read(HEADER.size)
+                if len(header) < HEADER.size:
+                    break
+                length, crc = HEADER.unpack(header)
+                payload = f.read(length)
+                if len(payload) < length or zlib.crc32(payload) != crc:
+                    break  # a torn tail (or damage): nothing after it in this segment is trusted
+                if seq > after:
+                    yield path, offset, seq
+                offset += HEADER.size + length
+                seq += 1
 
 
 def _fsync_dir(path: Path) -> None:

@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from northstar import __version__
 from northstar.accounts.service import list_accounts, segments
+from northstar.api.tracking import router as tracking_router
 from northstar.auth.service import authenticate
 from northstar.config import Settings
 from northstar.customer360.service import AccountNotFound, build_profile, find_account
@@ -41,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
         max_age=12 * 3600,
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(tracking_router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> Response:
