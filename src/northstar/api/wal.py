@@ -22,6 +22,8 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from northstar.files import fsync_dir
+
 HEADER = struct.Struct("<II")
 #: A segment is closed and a new one started past this size.
 SEGMENT_BYTES = 64 * 1024 * 1024
@@ -104,7 +106,7 @@ class WriteAheadLog:
         if path.exists():  # a segment begun before a crash with no whole record: drop its torn bytes
             os.truncate(path, 0)
         f = open(path, "ab")  # noqa: SIM115 - kept open for the writer thread
-        _fsync_dir(self.root)  # the new file's name is durable too
+        fsync_dir(self.root)  # the new file's name is durable too
         return f
 
     def close(self) -> None:
@@ -169,11 +171,3 @@ def _replay(root: Path, after: int = 0) -> Iterator[tuple[Path, int, int]]:
                     yield path, offset, seq
                 offset += HEADER.size + length
                 seq += 1
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

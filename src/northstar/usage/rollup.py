@@ -45,6 +45,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from northstar.duck import unbound
+from northstar.files import fsync_dir
 from northstar.usage.store import SCHEMA, EventStore
 
 USER_DAY = pa.schema(
@@ -460,7 +461,7 @@ class RollupStore:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / "manifest.json")
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         return m
 
 
@@ -514,14 +515,6 @@ def write_ipc(path: Path, table: pa.Table, durable: bool = True) -> None:
 
 def read_ipc(path: Path) -> pa.Table:
     return ipc.open_file(pa.memory_map(str(path))).read_all()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _generation(path: Path) -> int:

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from northstar.duck import literal, run_with_progress
+from northstar.files import fsync_dir
 
 SCHEMA = pa.schema(
     [
@@ -113,11 +114,7 @@ class EventStore:
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
-        dir_fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_dir(self.root)
         return final, count
 
     def clear_staging(self) -> None:
