@@ -56,11 +56,21 @@ def test_each_call_is_logged_before_the_reply(api):
 
 
 def test_keys_and_scopes(api):
-    client, _, read, _ = api
+    client, auth, read, settings = api
     body = {"userId": "u", "event": "E"}
     assert client.post("/v1/track", json=body).status_code == 401
+    assert client.post("/v1/track", content=b"{garbage").status_code == 401  # no key: 401 before any 400
     bearer = {"Authorization": f"Bearer {read}"}
     assert client.post("/v1/track", json=body, headers=bearer).status_code == 403  # read keys cannot write
+    assert client.post("/v1/track", json={**body, "writeKey": read}).status_code == 403
+    assert client.post("/v1/track", json={**body, "writeKey": "ns_00000000_forged"}).status_code == 401
+    write = base64.b64decode(auth["Authorization"].split()[1]).decode().rstrip(":")
+    ok = client.post("/v1/track", json={**body, "messageId": "wk", "writeKey": write})  # Segment's body key
+    assert ok.status_code == 200
+    batch = client.post("/v1/batch", json={"writeKey": write, "batch": [{"type": "track", **body}]})
+    assert batch.status_code == 200 and batch.json()["accepted"] == 1
+    stored = logged(settings)
+    assert stored[0]["message_id"] == "wk" and write not in json.dumps(stored)  # the key is never logged
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """API-key authentication for the machine APIs.
 
 Segment's SDKs send the write key as the HTTP Basic user name with an empty password; other clients may
-send ``Authorization: Bearer <token>``. Both are accepted. No key, or a key that is not valid: 401 with a
+send ``Authorization: Bearer <token>``. Both are accepted (and, on the tracking endpoints, Segment's third
+way: ``writeKey`` in the JSON body). No key, or a key that is not valid: 401 with a
 ``WWW-Authenticate`` challenge. A valid key of the wrong scope: 403.
 """
 
@@ -36,21 +37,25 @@ def token_from(header: str | None) -> str | None:
     return None
 
 
+def check_token(request: Request, token: str | None, scope: KeyScope) -> KeyIdentity:
+    """The key of ``token``, which must allow ``scope``: else 401 (none or not valid) or 403 (wrong scope)."""
+    if token is None:
+        raise HTTPException(
+            401, "An API key is required: HTTP Basic with the key as user name, or a Bearer token.", CHALLENGE
+        )
+    with session_scope(request.app.state.settings.database_url) as session:
+        identity = verify_token(session, token)
+    if identity is None:
+        raise HTTPException(401, "This API key is not valid: unknown, malformed or revoked.", CHALLENGE)
+    if not identity.allows(scope):
+        raise HTTPException(403, f"This is a {identity.scope.value} key; this call needs a {scope.value} key.")
+    return identity
+
+
 def require_key(scope: KeyScope) -> Callable[[Request], KeyIdentity]:
-    """A FastAPI dependency: the calling key, which must allow ``scope``."""
+    """A FastAPI dependency: the calling key (from the ``Authorization`` header), which must allow ``scope``."""
 
     def dependency(request: Request) -> KeyIdentity:
-        token = token_from(request.headers.get("authorization"))
-        if token is None:
-            raise HTTPException(
-                401, "An API key is required: HTTP Basic with the key as user name, or a Bearer token.", CHALLENGE
-            )
-        with session_scope(request.app.state.settings.database_url) as session:
-            identity = verify_token(session, token)
-        if identity is None:
-            raise HTTPException(401, "This API key is not valid: unknown, malformed or revoked.", CHALLENGE)
-        if not identity.allows(scope):
-            raise HTTPException(403, f"This is a {identity.scope.value} key; this call needs a {scope.value} key.")
-        return identity
+        return check_token(request, token_from(request.headers.get("authorization")), scope)
 
     return dependency

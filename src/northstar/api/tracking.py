@@ -1,6 +1,7 @@
 """The Segment-compatible tracking endpoints: ``POST /v1/{identify,track,page,screen,group,alias,batch}``.
 
-A call is authenticated with a write key (``northstar.api.auth``), its body decoded and its messages
+A call is authenticated with a write key (``northstar.api.auth``: the Authorization header, or Segment's
+``writeKey`` in the body), its body decoded and its messages
 checked (``northstar.api.messages``); the accepted messages are appended to the write-ahead log as one
 record and the response is sent only once that record is on disk (``northstar.api.wal``). A single message
 that fails its checks gets 400 with the reason; a batch keeps its good messages and lists the rejected
@@ -13,18 +14,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from northstar.api.auth import require_key
+from northstar.api.auth import check_token, token_from
 from northstar.api.messages import TYPES, MessageError, RequestError, batch, decode_body, message
 from northstar.api.wal import WriteAheadLog
-from northstar.auth.keys import KeyIdentity
 from northstar.auth.models import KeyScope
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 _encode = msgspec.json.Encoder()
-WRITE = Depends(require_key(KeyScope.WRITE))
 
 
 def intake_log(request: Request) -> WriteAheadLog:
@@ -35,14 +34,22 @@ def intake_log(request: Request) -> WriteAheadLog:
     return state.intake_log
 
 
-async def _accept(request: Request, key: KeyIdentity, kind: str) -> dict[str, Any]:
+async def _accept(request: Request, kind: str) -> dict[str, Any]:
     received = datetime.now(UTC).replace(tzinfo=None)
+    token = token_from(request.headers.get("authorization"))
     try:
         doc = decode_body(await request.body(), request.headers.get("content-encoding"))
+    except RequestError as exc:
+        check_token(request, token, KeyScope.WRITE)  # an unreadable body from no one is a 401, not a 400
+        raise HTTPException(400, str(exc)) from None
+    if token is None and isinstance(doc, dict) and isinstance(doc.get("writeKey"), str):
+        token = doc["writeKey"]  # Segment's third way: the write key in the body
+    key = await run_in_threadpool(check_token, request, token, KeyScope.WRITE)
+    try:
         if kind == "batch":
             good, bad = batch(doc, received)
         else:
-            good, bad = [message(doc, received, kind)], []
+            good, bad = [message({k: v for k, v in doc.items() if k != "writeKey"}, received, kind)], []
     except (RequestError, MessageError) as exc:
         raise HTTPException(400, str(exc)) from None
     if good:
@@ -56,8 +63,8 @@ async def _accept(request: Request, key: KeyIdentity, kind: str) -> dict[str, An
 
 
 def _endpoint(kind: str):  # type: ignore[no-untyped-def]
-    async def endpoint(request: Request, key: KeyIdentity = WRITE) -> dict[str, Any]:
-        return await _accept(request, key, kind)
+    async def endpoint(request: Request) -> dict[str, Any]:
+        return await _accept(request, kind)
 
     endpoint.__name__ = f"tracking_{kind}"
     endpoint.__doc__ = (
