@@ -21,6 +21,12 @@ COMMANDS = [
     ["keys", "create"],
     ["keys", "list"],
     ["keys", "revoke"],
+    ["intake", "apply"],
+    ["intake", "status"],
+    ["webhooks", "create"],
+    ["webhooks", "list"],
+    ["webhooks", "deliveries"],
+    ["webhooks", "deliver"],
 ]
 
 

@@ -3,7 +3,8 @@
 With no configuration everything lives in one folder, ``NORTHSTAR_HOME`` (default ``./northstar-data``):
 ``northstar.db`` (SQLite, the operational store), ``events/`` (Parquet, the usage-event store) and
 ``secret.key`` (signs session cookies). ``NORTHSTAR_CURRENCY`` (default USD) is the reporting currency.
-``NORTHSTAR_DATABASE_URL`` moves the operational store to another
+``NORTHSTAR_INTAKE_WORKER=0`` leaves applying the tracking API's log to a separate
+``northstar intake apply --follow``. ``NORTHSTAR_DATABASE_URL`` moves the operational store to another
 database, e.g. ``postgresql://user:pass@host/db``; nothing else changes.
 """
 
@@ -23,6 +24,9 @@ class Settings:
     secret_key_override: str | None = None
     #: The currency revenue is reported in; other currencies convert through the imported rate table.
     currency: str = "USD"
+    #: Whether the web server applies the intake log itself (off when ``northstar intake apply --follow``
+    #: runs as its own process). ``NORTHSTAR_INTAKE_WORKER=0`` turns it off.
+    intake_worker: bool = True
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> Settings:
@@ -32,6 +36,7 @@ class Settings:
             database_url_override=os.environ.get("NORTHSTAR_DATABASE_URL") or None,
             secret_key_override=os.environ.get("NORTHSTAR_SECRET_KEY") or None,
             currency=(os.environ.get("NORTHSTAR_CURRENCY") or "USD").strip().upper(),
+            intake_worker=os.environ.get("NORTHSTAR_INTAKE_WORKER", "1").strip().lower() not in ("0", "false", "no"),
         )
 
     @property

@@ -17,6 +17,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from northstar.api.applier import applied_seq
 from northstar.api.auth import check_token, token_from
 from northstar.api.messages import TYPES, MessageError, RequestError, batch, decode_body, message
 from northstar.api.wal import WriteAheadLog
@@ -30,7 +31,8 @@ def intake_log(request: Request) -> WriteAheadLog:
     """The app's write-ahead log, opened on first use (one writer per process)."""
     state = request.app.state
     if getattr(state, "intake_log", None) is None:
-        state.intake_log = WriteAheadLog(state.settings.intake_dir / "wal")
+        settings = state.settings
+        state.intake_log = WriteAheadLog(settings.intake_dir / "wal", start_after=applied_seq(settings))
     return state.intake_log
 
 

@@ -30,7 +30,10 @@ SEGMENT_BYTES = 64 * 1024 * 1024
 
 
 class WriteAheadLog:
-    def __init__(self, root: Path, segment_bytes: int = SEGMENT_BYTES) -> None:
+    def __init__(self, root: Path, segment_bytes: int = SEGMENT_BYTES, start_after: int = 0) -> None:
+        """``start_after``: number new records after this one at least. A reader may apply a record the
+        writer wrote but had not yet fsynced; if the machine then lost it, the next writer must not reuse
+        its number (the applier would skip the new record as applied)."""
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self.segment_bytes = segment_bytes
@@ -38,8 +41,8 @@ class WriteAheadLog:
         self._more = threading.Condition(self._lock)
         self._pending: list[tuple[bytes, threading.Event, list[int]]] = []
         self._closed = False
-        last = 0
-        for _, _, seq in _replay(root):
+        last = start_after
+        for _, _, seq in _replay(root, start_after):
             last = seq
         self._next = last + 1
         self._file = self._open_segment(self._next)  # always a fresh segment: never append after a torn tail
@@ -124,11 +127,7 @@ class WriteAheadLog:
         return records(self.root, after)
 
     def discard_through(self, seq: int) -> None:
-        """Delete the segments whose records all have sequence numbers up to ``seq`` (applied elsewhere)."""
-        segments = self.segments()
-        for (_first, path), (next_first, _) in zip(segments, segments[1:], strict=False):
-            if next_first - 1 <= seq and path != Path(self._file.name):
-                path.unlink(missing_ok=True)
+        discard_through(self.root, seq)
 
 
 def segments(root: Path) -> list[tuple[int, Path]]:
@@ -140,6 +139,15 @@ def segments(root: Path) -> list[tuple[int, Path]]:
         except ValueError:
             continue
     return sorted(out)
+
+
+def discard_through(root: Path, seq: int) -> None:
+    """Delete the segments whose records all have sequence numbers up to ``seq`` (applied elsewhere). The
+    newest segment is never deleted: a writer may be appending to it."""
+    listed = segments(root)
+    for (_first, path), (next_first, _) in zip(listed, listed[1:], strict=False):
+        if next_first - 1 <= seq:
+            path.unlink(missing_ok=True)
 
 
 def records(root: Path, after: int = 0) -> Iterator[tuple[int, bytes]]:

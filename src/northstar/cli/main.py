@@ -26,6 +26,10 @@ usage_app = typer.Typer(help="Product-usage events and their daily rollups.", no
 app.add_typer(usage_app, name="usage")
 keys_app = typer.Typer(help="API keys for the tracking and REST APIs.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+intake_app = typer.Typer(help="The tracking API's intake log and its applier.", no_args_is_help=True)
+app.add_typer(intake_app, name="intake")
+webhooks_app = typer.Typer(help="Outbound webhooks: subscriptions and their delivery log.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 err = Console(stderr=True)
 
@@ -316,6 +320,164 @@ def keys_revoke(prefix: str = typer.Argument(..., help="The key's prefix (from '
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+
+
+@intake_app.command("apply")
+def intake_apply(
+    follow: bool = typer.Option(False, "--follow", help="Keep applying as records arrive (until Ctrl+C)."),
+    interval: float = typer.Option(2.0, help="With --follow: seconds between looks at the log."),
+) -> None:
+    """Apply the tracking API's log to the stores: accounts, contacts, usage events.
+
+    The web server does this itself unless NORTHSTAR_INTAKE_WORKER=0; run it as its own process to keep
+    the server's CPU for requests. Only one applier runs at a time.
+
+    Example: [bold]northstar intake apply --follow[/bold]
+    """
+    import time
+
+    from northstar.api.applier import Applier, ApplierBusy
+    from northstar.store import open_settings, rollup_store
+
+    settings = open_settings()
+    try:
+        applier = Applier(settings).open()
+    except ApplierBusy as exc:
+        err.print(f"[red]{exc} (the web server applies it unless NORTHSTAR_INTAKE_WORKER=0)[/red]")
+        raise typer.Exit(1) from None
+    try:
+        while True:
+            with _progress() as bar:
+                task = bar.add_task("applying the intake log", total=None)
+                done = applier.run() if not follow else applier.step()
+                bar.update(task, completed=1, total=1)
+            if done.events:
+                rollup_store(settings).refresh()
+            if done.records or not follow:
+                console.print(
+                    f"{done.records:,} log records applied: {done.events:,} events stored, "
+                    f"{done.repeats:,} repeats dropped, {done.calls:,} identify/group/alias calls; "
+                    f"{done.held:,} events wait for their user's account"
+                )
+            if not follow:
+                return
+            if not done.records:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        applier.close()
+
+
+@intake_app.command("status")
+def intake_status() -> None:
+    """How far the intake log is applied: records waiting, events held for an account, log size.
+
+    Example: [bold]northstar intake status[/bold]
+    """
+    from northstar.api.applier import intake_status as status
+    from northstar.store import open_settings
+
+    st = status(open_settings())
+    console.print(
+        f"log: {st['segments']} segment(s), {st['log_bytes'] / 1e6:,.1f} MB; last record {st['last_record']:,}, "
+        f"applied through {st['applied']:,} ({st['waiting']:,} waiting); "
+        f"{st['held']:,} events held for their user's account"
+    )
+
+
+@webhooks_app.command("create")
+def webhooks_create(
+    url: str = typer.Argument(..., help="Where to POST the events (http:// or https://)."),
+    event: list[str] = typer.Option([], "--event", "-e", help="An event to send (repeat); none means all."),
+    name: str = typer.Option("", help="What the webhook is for."),
+) -> None:
+    """Subscribe a URL to changes; prints the secret that signs every delivery (HMAC-SHA256).
+
+    Events: account.created, account.updated, account.deleted, contact.created, contact.updated,
+    feedback.received.
+    Example: [bold]northstar webhooks create https://hooks.example.com/ns -e account.created[/bold]
+    """
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+    from northstar.webhooks.service import create_webhook
+
+    try:
+        with session_scope(open_settings().database_url) as s:
+            hook = create_webhook(s, url, event, name)
+            console.print(f"webhook {hook.id} → {hook.url} ({', '.join(hook.events) or 'all events'}); secret:")
+            sys.stdout.write(hook.secret + "\n")
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+@webhooks_app.command("list")
+def webhooks_list() -> None:
+    """The webhooks with their delivery counts: delivered, pending (retrying) and failed.
+
+    Example: [bold]northstar webhooks list[/bold]
+    """
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+    from northstar.webhooks.service import summary
+
+    with session_scope(open_settings().database_url) as s:
+        rows = summary(s)
+    if not rows:
+        console.print("no webhooks yet: add one with 'northstar webhooks create URL'")
+        return
+    table = Table("id", "url", "events", "active", "delivered", "pending", "failed")
+    for r in rows:
+        table.add_row(*(str(r[k]) for k in ("id", "url", "events", "active", "delivered", "pending", "failed")))
+    console.print(table)
+
+
+@webhooks_app.command("deliveries")
+def webhooks_deliveries(
+    webhook: int = typer.Option(None, help="Only this webhook's deliveries."),
+    status: str = typer.Option(None, help="pending, delivered or failed."),
+    limit: int = typer.Option(20, help="How many, newest first."),
+) -> None:
+    """The delivery log: each event sent, its attempts, the last status or error, when delivered.
+
+    Example: [bold]northstar webhooks deliveries --status failed[/bold]
+    """
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+    from northstar.webhooks.service import deliveries
+
+    with session_scope(open_settings().database_url) as s:
+        rows = deliveries(s, webhook, status, limit)
+        table = Table("id", "hook", "event", "status", "attempts", "last", "next attempt", "delivered")
+        for d in rows:
+            last = str(d.last_status or "") if not d.last_error else d.last_error[:40]
+            table.add_row(
+                str(d.id),
+                str(d.webhook_id),
+                d.event,
+                d.status.value,
+                str(d.attempts),
+                last,
+                f"{d.next_attempt_at:%Y-%m-%d %H:%M:%S}" if d.status.value == "pending" else "",
+                f"{d.delivered_at:%Y-%m-%d %H:%M:%S}" if d.delivered_at else "",
+            )
+    console.print(table if rows else "no deliveries")
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver() -> None:
+    """Post the deliveries that are due now (the web server does this every few seconds).
+
+    Example: [bold]northstar webhooks deliver[/bold]
+    """
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+    from northstar.webhooks.service import deliver_due
+
+    url = open_settings().database_url
+    run = deliver_due(lambda: session_scope(url))
+    console.print(f"{run.delivered} delivered, {run.retrying} to retry, {run.failed} failed for good")
 
 
 @usage_app.command("rollup")

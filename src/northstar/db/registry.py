@@ -9,6 +9,8 @@ from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.success.models import Assessment
 from northstar.support.models import Ticket
 from northstar.touchpoints.models import Touchpoint
+from northstar.usage.models import TrackedUser
+from northstar.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "Account",
@@ -24,5 +26,8 @@ __all__ = [
     "Subscription",
     "Ticket",
     "Touchpoint",
+    "TrackedUser",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

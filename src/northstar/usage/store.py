@@ -63,8 +63,8 @@ class EventStore:
         listed = ", ".join(literal(str(f)) for f in files)
         return f"read_parquet([{listed}])"
 
-    def _new_path(self) -> tuple[Path, Path]:
-        name = f"batch-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.parquet"
+    def _new_path(self, tag: str | None = None) -> tuple[Path, Path]:
+        name = f"batch-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{tag or uuid.uuid4().hex[:8]}.parquet"
         self.staging.mkdir(parents=True, exist_ok=True)
         return self.staging / name, self.root / name
 
@@ -93,8 +93,10 @@ class EventStore:
         """Make a staged file part of the store, atomically (an empty one is dropped)."""
         return self._publish(staged, self.root / staged.name, rows)
 
-    def write_arrow(self, table: pa.Table) -> tuple[Path | None, int]:
-        """Write an Arrow table of events (any column order; missing nullable columns are filled)."""
+    def write_arrow(self, table: pa.Table, tag: str | None = None) -> tuple[Path | None, int]:
+        """Write an Arrow table of events (any column order; missing nullable columns are filled).
+
+        ``tag`` ends the file's name (the intake names its files by the last log record they hold)."""
         import pyarrow.parquet as pq
 
         cols = [
@@ -103,7 +105,7 @@ class EventStore:
             else pa.nulls(table.num_rows, SCHEMA.field(c).type)
             for c in COLUMNS
         ]
-        tmp, final = self._new_path()
+        tmp, final = self._new_path(tag)
         pq.write_table(pa.Table.from_arrays(cols, schema=SCHEMA), tmp, compression="zstd")
         return self._publish(tmp, final, table.num_rows)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -15,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from northstar import __version__
 from northstar.accounts.service import list_accounts, segments
+from northstar.api.applier import IntakeWorker
 from northstar.api.tracking import router as tracking_router
 from northstar.auth.service import authenticate
 from northstar.config import Settings
@@ -30,8 +33,26 @@ templates.env.globals["version"] = __version__
 templates.env.filters["money"] = lambda v: f"{v:,.0f}" if v is not None else "–"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The intake worker runs beside the server (applying the tracking log, delivering webhooks); the log's
+    writer is closed at shutdown."""
+    settings: Settings = app.state.settings
+    worker = IntakeWorker(settings) if settings.intake_worker else None
+    if worker:
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker:
+            worker.stop()
+        if getattr(app.state, "intake_log", None) is not None:
+            app.state.intake_log.close()
+            app.state.intake_log = None
+
+
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="Northstar", version=__version__, docs_url="/docs", redoc_url=None)
+    app = FastAPI(title="Northstar", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.add_middleware(
         SessionMiddleware,

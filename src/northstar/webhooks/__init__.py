@@ -1,0 +1,1 @@
+"""Outbound webhooks: other systems follow changes in Northstar."""
