@@ -192,3 +192,22 @@ def test_only_one_applier_at_a_time(lite):
 
     with Applier(lite), pytest.raises(ApplierBusy):
         Applier(lite).open()
+
+
+def test_group_calls_report_account_changes_to_webhooks(intake):
+    from northstar.webhooks.models import WebhookDelivery
+    from northstar.webhooks.service import create_webhook
+
+    send, settings = intake
+    with session_scope(settings.database_url) as s:
+        create_webhook(s, "http://127.0.0.1:9/hook")
+    send({"type": "group", "userId": "u1", "groupId": "ACME", "traits": {"name": "Acme"}})
+    send({"type": "group", "userId": "u2", "groupId": "ACME", "traits": {"name": "Acme"}})  # no change
+    send({"type": "group", "userId": "u1", "groupId": "ACME", "traits": {"name": "Acme Corp"}})
+    apply(settings)
+    with session_scope(settings.database_url) as s:
+        got = [
+            (d.event, d.payload["data"]["name"])
+            for d in s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))
+        ]
+    assert got == [("account.created", "Acme"), ("account.updated", "Acme Corp")]

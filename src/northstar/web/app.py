@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+import fastapi_offline
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from northstar import __version__
 from northstar.accounts.service import list_accounts, segments
 from northstar.api.applier import IntakeWorker
+from northstar.api.rest import router as rest_router
 from northstar.api.tracking import router as tracking_router
 from northstar.auth.service import authenticate
 from northstar.config import Settings
@@ -28,6 +30,16 @@ from northstar.web.charts import line_chart
 from northstar.web.security import LoginRequired, check_csrf, csrf_token, current_user, db
 
 HERE = Path(__file__).parent
+SWAGGER = Path(fastapi_offline.__file__).parent / "static"
+API_DESCRIPTION = """Northstar's machine APIs.
+
+* **Tracking** (`/v1/...`): Segment's HTTP Tracking API (identify, track, page, screen, group, alias,
+  batch) with a write key as the HTTP Basic user name.
+* **Records** (`/api/v1/...`): accounts, contacts, subscriptions, invoices, tickets, touchpoints, feedback
+  and assessments by external id. Read calls need a read or admin key, writes a write or admin key, as
+  `Authorization: Bearer <token>` or HTTP Basic.
+
+Keys are made with `northstar keys create --scope write|read|admin`."""
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["version"] = __version__
 templates.env.filters["money"] = lambda v: f"{v:,.0f}" if v is not None else "–"
@@ -52,7 +64,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="Northstar", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan)
+    app = FastAPI(
+        title="Northstar",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
+    )
     app.state.settings = settings
     app.add_middleware(
         SessionMiddleware,
@@ -62,8 +81,10 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=False,
         max_age=12 * 3600,
     )
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(tracking_router)
+    app.include_router(rest_router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> Response:
@@ -76,10 +97,17 @@ def create_app(settings: Settings) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Swagger UI sets inline styles; every other page keeps styles to the app's own files
+        styles = "'self' 'unsafe-inline'" if request.url.path == "/docs" else "'self'"
         response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'"
+            "Content-Security-Policy", f"default-src 'self'; img-src 'self' data:; style-src {styles}"
         )
         return response
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        """The API reference (public, as the document it shows: it holds no customer data)."""
+        return templates.TemplateResponse(request, "docs.html", {})
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
