@@ -202,12 +202,18 @@ def test_group_calls_report_account_changes_to_webhooks(intake):
     with session_scope(settings.database_url) as s:
         create_webhook(s, "http://127.0.0.1:9/hook")
     send({"type": "group", "userId": "u1", "groupId": "ACME", "traits": {"name": "Acme"}})
-    send({"type": "group", "userId": "u2", "groupId": "ACME", "traits": {"name": "Acme"}})  # no change
-    send({"type": "group", "userId": "u1", "groupId": "ACME", "traits": {"name": "Acme Corp"}})
     apply(settings)
+    send({"type": "group", "userId": "u2", "groupId": "ACME", "traits": {"name": "Acme"}})  # no change
+    apply(settings)
+    send({"type": "group", "userId": "u1", "groupId": "ACME", "traits": {"name": "Acme Corp"}})
+    send({"type": "group", "userId": "u1", "groupId": "ACME", "traits": {"industry": "Retail"}})
+    apply(settings)  # one event per account per step, with the step's final state
     with session_scope(settings.database_url) as s:
         got = [
             (d.event, d.payload["data"]["name"])
             for d in s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))
         ]
     assert got == [("account.created", "Acme"), ("account.updated", "Acme Corp")]
+    with session_scope(settings.database_url) as s:
+        last = s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id.desc())).first()
+        assert last.payload["data"]["industry"] == "Retail"

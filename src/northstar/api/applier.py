@@ -22,13 +22,11 @@ are all applied are deleted.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import logging
 import os
 import re
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,13 +67,13 @@ _SHAPE = json.dumps(
         "messages": [
             {
                 "type": "VARCHAR",
-                "message_id": "VARCHAR",
-                "user_id": "VARCHAR",
-                "anonymous_id": "VARCHAR",
+                "messageId": "VARCHAR",
+                "userId": "VARCHAR",
+                "anonymousId": "VARCHAR",
                 "timestamp": "TIMESTAMP",
                 "event": "VARCHAR",
-                "group_id": "VARCHAR",
-                "previous_id": "VARCHAR",
+                "groupId": "VARCHAR",
+                "previousId": "VARCHAR",
                 "traits": "JSON",
                 "properties": "JSON",
                 "context": {"groupId": "VARCHAR", "locale": "VARCHAR"},
@@ -84,11 +82,14 @@ _SHAPE = json.dumps(
     }
 )
 _MESSAGES = f"""
-SELECT seq, generate_subscripts(j.messages, 1) AS i, unnest(j.messages, recursive := true)
-FROM (SELECT seq, json_transform(payload, '{_SHAPE}') AS j FROM _records)
+SELECT seq, i, m.type, m.messageId AS message_id, m.userId AS user_id, m.anonymousId AS anonymous_id,
+       m.timestamp, m.event, m.groupId AS group_id, m.previousId AS previous_id, m.traits, m.properties,
+       m.context.groupId AS context_group, m.context.locale AS locale
+FROM (SELECT seq, generate_subscripts(j.messages, 1) AS i, unnest(j.messages) AS m
+      FROM (SELECT seq, json_transform(payload, '{_SHAPE}') AS j FROM _records))
 """
 _EVENTS = """
-SELECT message_id AS event_id, coalesce(user_id, anonymous_id) AS user_id, "groupId" AS group_key,
+SELECT message_id AS event_id, coalesce(user_id, anonymous_id) AS user_id, context_group AS group_key,
        CASE type WHEN 'track' THEN event WHEN 'page' THEN 'page_view' ELSE 'screen_view' END AS event,
        timestamp,
        CAST(CASE WHEN type <> 'track' AND event IS NOT NULL
@@ -417,50 +418,3 @@ def _write_durably(table: pa.Table, path: Path) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
-
-
-class IntakeWorker:
-    """A thread of the web server that applies the log every ``interval`` seconds and delivers webhooks.
-
-    When another process holds the applier lock (``northstar intake apply --follow``), it leaves applying
-    to it and tries again later. Usage rollups are refreshed at most every ``rollup_interval`` seconds."""
-
-    def __init__(self, settings: Settings, interval: float = 2.0, rollup_interval: float = 60.0) -> None:
-        self.settings = settings
-        self.interval = interval
-        self.rollup_interval = rollup_interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="intake-applier", daemon=True)
-        self.applier: Applier | None = None
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-        if self.applier:
-            self.applier.close()
-
-    def _loop(self) -> None:
-        from northstar.store import rollup_store
-        from northstar.webhooks.service import deliver_due
-
-        last_rollup, dirty = time.monotonic(), False
-        while not self._stop.is_set():
-            try:
-                if self.applier is None:
-                    with contextlib.suppress(ApplierBusy):  # another process applies: leave it to it
-                        self.applier = Applier(self.settings).open()
-                if self.applier is not None:
-                    done = self.applier.step()
-                    dirty |= done.events > 0
-                    if done.records and self.applier.pending():
-                        continue  # catching up: no pause
-                if dirty and time.monotonic() - last_rollup >= self.rollup_interval:
-                    rollup_store(self.settings).refresh()
-                    last_rollup, dirty = time.monotonic(), False
-                deliver_due(lambda: session_scope(self.settings.database_url))
-            except Exception:  # a bad step is logged and retried: the log keeps the records
-                log.exception("intake: applying the log failed; retrying")
-            self._stop.wait(self.interval)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
-from northstar.auth.keys import KeyIdentity, verify_token
+from northstar.auth.keys import KeyIdentity, is_cached, verify_token
 from northstar.auth.models import KeyScope
 from northstar.db.engine import session_scope
 
@@ -43,8 +43,11 @@ def check_token(request: Request, token: str | None, scope: KeyScope) -> KeyIden
         raise HTTPException(
             401, "An API key is required: HTTP Basic with the key as user name, or a Bearer token.", CHALLENGE
         )
-    with session_scope(request.app.state.settings.database_url) as session:
-        identity = verify_token(session, token)
+    if is_cached(token):
+        identity = verify_token(None, token)
+    else:
+        with session_scope(request.app.state.settings.database_url) as session:
+            identity = verify_token(session, token)
     if identity is None:
         raise HTTPException(401, "This API key is not valid: unknown, malformed or revoked.", CHALLENGE)
     if not identity.allows(scope):

@@ -55,18 +55,21 @@ class Applied:
     accounts_created: int = 0
     accounts_updated: int = 0
     contacts_created: int = 0
-    contacts_updated: int = 0
     users_linked: int = 0
 
 
 class Identities:
-    """One step's calls, applied in a session; tracked users and accounts are loaded once per step."""
+    """One step's calls, applied in a session. Everything a step touches is loaded in a few queries and
+    written in one flush, so a step of thousands of calls holds the database's write lock briefly."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.users: dict[str, TrackedUser] = {}
         self.accounts: dict[str, Account] = {}
+        self.contacts: dict[str, Contact] = {}
         self.result = Applied()
+        self._user_contact: dict[str, Contact] = {}  # tracked-user key -> its contact (ids known after flush)
+        self._account_events: dict[str, tuple[str, dict[str, Any] | None]] = {}
 
     def load(self, calls: list[Call]) -> None:
         keys = {c.key for c in calls} | {c.previous_id for c in calls if c.previous_id}
@@ -77,6 +80,18 @@ class Identities:
         for chunk in _chunks(sorted(groups)):
             for a in self.session.scalars(select(Account).where(Account.external_id.in_(chunk))):
                 self.accounts[a.external_id] = a
+        user_ids = {c.user_id for c in calls if c.user_id}
+        for chunk in _chunks(sorted(user_ids)):
+            for c in self.session.scalars(select(Contact).where(Contact.external_id.in_(chunk))):
+                self.contacts[c.external_id] = c
+        new = [g for g in sorted(groups) if g not in self.accounts]
+        for g in new:  # made first and flushed once: links need their ids
+            account = Account(external_id=g, name=g, attributes={})
+            self.session.add(account)
+            self.accounts[g] = account
+            self._account_events[g] = ("account.created", None)
+        if new:
+            self.session.flush()
 
     def apply(self, calls: list[Call]) -> Applied:
         self.load(calls)
@@ -102,6 +117,10 @@ class Identities:
                 user.traits = {**(previous.traits or {}), **(user.traits or {})}
                 self._contact(user, call.user_id)
         self.session.flush()
+        for key, contact in self._user_contact.items():
+            self.users[key].contact_id = contact.id
+        self._report()
+        self.session.flush()
         return self.result
 
     def _user(self, key: str, seen: datetime) -> TrackedUser:
@@ -115,13 +134,9 @@ class Identities:
         return user
 
     def _account(self, group_id: str, traits: dict[str, Any]) -> Account:
-        account = self.accounts.get(group_id)
-        created = account is None
-        if account is None:
-            account = Account(external_id=group_id, name=str(traits.get("name") or group_id), attributes={})
-            self.session.add(account)
-            self.accounts[group_id] = account
-        before = _account_view(account) if not created else None
+        account = self.accounts[group_id]
+        if group_id not in self._account_events:
+            self._account_events[group_id] = ("account.updated", _account_view(account))
         if traits.get("name"):
             account.name = str(traits["name"])[:300]
         site = traits.get("website") or traits.get("domain")
@@ -136,28 +151,30 @@ class Identities:
         extra = {k: v for k, v in traits.items() if k not in ACCOUNT_TRAITS}
         if extra:
             account.attributes = {**(account.attributes or {}), **extra}
-        self.session.flush()
-        after = _account_view(account)
-        if created:
-            self.result.accounts_created += 1
-            emit(self.session, "account.created", after)
-        elif after != before:
-            self.result.accounts_updated += 1
-            emit(self.session, "account.updated", after)
         return account
+
+    def _report(self) -> None:
+        """Webhook events for the accounts the step created or changed (one per account per step)."""
+        for group_id, (event, before) in self._account_events.items():
+            after = _account_view(self.accounts[group_id])
+            if event == "account.created":
+                self.result.accounts_created += 1
+                emit(self.session, event, after)
+            elif after != before:
+                self.result.accounts_updated += 1
+                emit(self.session, event, after)
 
     def _contact(self, user: TrackedUser, user_id: str | None) -> None:
         """The contact of an identified user (``userId``) linked to an account, made or brought up to date."""
         if not user_id or user.account_id is None:
             return
         traits = user.traits or {}
-        contact = self.session.get(Contact, user.contact_id) if user.contact_id else None
-        if contact is None:
-            contact = self.session.scalar(select(Contact).where(Contact.external_id == user_id))
+        contact = self.contacts.get(user_id)
         created = contact is None
         if contact is None:
             contact = Contact(external_id=user_id, account_id=user.account_id, attributes={})
             self.session.add(contact)
+            self.contacts[user_id] = contact
         contact.account_id = user.account_id
         name = traits.get("name") or " ".join(str(traits[k]) for k in ("firstName", "lastName") if traits.get(k))
         if name:
@@ -174,11 +191,8 @@ class Identities:
         extra = {k: v for k, v in traits.items() if k not in CONTACT_TRAITS and k != "locale"}
         if extra:
             contact.attributes = {**(contact.attributes or {}), **extra}
-        changed = not created and self.session.is_modified(contact)
-        self.session.flush()
-        user.contact_id = contact.id
+        self._user_contact[user.key] = contact
         self.result.contacts_created += created
-        self.result.contacts_updated += changed
 
 
 def _account_view(a: Account) -> dict[str, Any]:

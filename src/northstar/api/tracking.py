@@ -11,20 +11,21 @@ ones. Applying the logged messages to the stores (accounts, contacts, usage even
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import msgspec
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from northstar.api.applier import applied_seq
 from northstar.api.auth import check_token, token_from
-from northstar.api.messages import TYPES, MessageError, RequestError, batch, decode_body, message
+from northstar.api.messages import TYPES, MessageError, RequestError, inflate, read_call
 from northstar.api.wal import WriteAheadLog
+from northstar.auth.keys import KeyIdentity, is_cached
 from northstar.auth.models import KeyScope
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
-_encode = msgspec.json.Encoder()
+_encode = msgspec.json.Encoder()  # Message structs: camelCase, fields left empty omitted
+SUCCESS = b'{"success":true}'
 
 
 def intake_log(request: Request) -> WriteAheadLog:
@@ -36,36 +37,34 @@ def intake_log(request: Request) -> WriteAheadLog:
     return state.intake_log
 
 
-async def _accept(request: Request, kind: str) -> dict[str, Any]:
+async def _accept(request: Request, kind: str) -> Response:
     received = datetime.now(UTC).replace(tzinfo=None)
     token = token_from(request.headers.get("authorization"))
     try:
-        doc = decode_body(await request.body(), request.headers.get("content-encoding"))
-    except RequestError as exc:
-        check_token(request, token, KeyScope.WRITE)  # an unreadable body from no one is a 401, not a 400
-        raise HTTPException(400, str(exc)) from None
-    if token is None and isinstance(doc, dict) and isinstance(doc.get("writeKey"), str):
-        token = doc["writeKey"]  # Segment's third way: the write key in the body
-    key = await run_in_threadpool(check_token, request, token, KeyScope.WRITE)
-    try:
-        if kind == "batch":
-            good, bad = batch(doc, received)
-        else:
-            good, bad = [message({k: v for k, v in doc.items() if k != "writeKey"}, received, kind)], []
+        body = inflate(await request.body(), request.headers.get("content-encoding"))
+        body_key, good, bad = read_call(body, received, kind)
     except (RequestError, MessageError) as exc:
+        await _authenticate(request, token)  # a bad body from no one is a 401, not a 400
         raise HTTPException(400, str(exc)) from None
+    key = await _authenticate(request, token or body_key)  # Segment's third way: the write key in the body
     if good:
         record = _encode.encode({"key": key.prefix, "received_at": received, "messages": good})
         await run_in_threadpool(intake_log(request).append, record)
-    out: dict[str, Any] = {"success": True}
-    if kind == "batch":
-        out["accepted"] = len(good)
-        out["rejected"] = [{"index": r.index, "messageId": r.message_id, "reason": r.reason} for r in bad]
-    return out
+    if kind != "batch":
+        return Response(SUCCESS, media_type="application/json")
+    out = {"success": True, "accepted": len(good), "rejected": bad}
+    return Response(_encode.encode(out), media_type="application/json")
+
+
+async def _authenticate(request: Request, token: str | None) -> KeyIdentity:
+    """The write key: checked on the event loop when it is in the cache, else in a thread (a database read)."""
+    if token is not None and is_cached(token):
+        return check_token(request, token, KeyScope.WRITE)
+    return await run_in_threadpool(check_token, request, token, KeyScope.WRITE)
 
 
 def _endpoint(kind: str):  # type: ignore[no-untyped-def]
-    async def endpoint(request: Request) -> dict[str, Any]:
+    async def endpoint(request: Request) -> Response:
         return await _accept(request, kind)
 
     endpoint.__name__ = f"tracking_{kind}"

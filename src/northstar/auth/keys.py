@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from northstar.auth.models import ApiKey, KeyScope
@@ -106,23 +106,51 @@ class _Cache:
 _cache = _Cache()
 
 
-def verify_token(session: Session, token: str) -> KeyIdentity | None:
-    """The key a token belongs to, or None (unknown, malformed, wrong secret or revoked)."""
+def is_cached(token: str) -> bool:
+    """Whether ``verify_token`` can answer for ``token`` without the database (a recent lookup)."""
+    prefix, _ = _parse(token)
+    return bool(prefix) and _cache.get(prefix) is not None
+
+
+def verify_token(session: Session | None, token: str) -> KeyIdentity | None:
+    """The key a token belongs to, or None (unknown, malformed, wrong secret or revoked). ``session`` may be
+    None when ``is_cached(token)``.
+
+    The key's ``last_used_at`` is written by a background thread in its own transaction: bookkeeping must
+    not fail a request, or make it wait behind a long write."""
     prefix, secret = _parse(token)
     if not prefix:
         return None
     cached = _cache.get(prefix)
     if cached is None:
+        assert session is not None, "verify_token needs a session when the key is not cached"
         key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
         identity = None
         digest = ""
         if key is not None and key.revoked_at is None:
             identity = KeyIdentity(key.id, key.prefix, key.name, key.scope)
             digest = key.secret_hash
-            key.last_used_at = utcnow()
+            _touch(session, key.id)
         _cache.put(prefix, digest, identity)
         cached = (digest, identity)
     digest, identity = cached
     if identity is None or not hmac.compare_digest(digest, _digest(secret)):
         return None
     return identity
+
+
+def _touch(session: Session, key_id: int) -> None:
+    """Record the key's use from a background thread (at most once per ``CACHE_SECONDS`` per key)."""
+    from sqlalchemy.exc import OperationalError
+
+    engine, when = session.get_bind(), utcnow()
+
+    def write() -> None:
+        try:
+            with engine.connect() as con:
+                con.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=when))
+                con.commit()
+        except OperationalError:
+            pass  # the database was busy for long: the next lookup records it
+
+    threading.Thread(target=write, name="api-key-touch", daemon=True).start()

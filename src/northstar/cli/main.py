@@ -329,8 +329,8 @@ def intake_apply(
 ) -> None:
     """Apply the tracking API's log to the stores: accounts, contacts, usage events.
 
-    The web server does this itself unless NORTHSTAR_INTAKE_WORKER=0; run it as its own process to keep
-    the server's CPU for requests. Only one applier runs at a time.
+    The web server's worker process does this unless NORTHSTAR_INTAKE_WORKER=0 (then run this with
+    --follow, e.g. on another machine sharing the folder). Only one applier runs at a time.
 
     Example: [bold]northstar intake apply --follow[/bold]
     """

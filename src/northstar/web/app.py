@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,16 +19,16 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from northstar import __version__
 from northstar.accounts.service import list_accounts, segments
-from northstar.api.applier import IntakeWorker
 from northstar.api.rest import router as rest_router
 from northstar.api.tracking import router as tracking_router
+from northstar.api.worker import WorkerProcess
 from northstar.auth.service import authenticate
 from northstar.config import Settings
 from northstar.customer360.service import AccountNotFound, build_profile, find_account
 from northstar.usage.store import EventStore
 from northstar.usage.summary import events_table
 from northstar.web.charts import line_chart
-from northstar.web.security import LoginRequired, check_csrf, csrf_token, current_user, db
+from northstar.web.security import LoginRequired, SecurityHeaders, check_csrf, csrf_token, current_user, db
 
 HERE = Path(__file__).parent
 SWAGGER = Path(fastapi_offline.__file__).parent / "static"
@@ -47,10 +48,13 @@ templates.env.filters["money"] = lambda v: f"{v:,.0f}" if v is not None else "â€
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The intake worker runs beside the server (applying the tracking log, delivering webhooks); the log's
-    writer is closed at shutdown."""
+    """The intake worker process runs beside the server (applying the tracking log, delivering webhooks);
+    the log's writer is closed at shutdown."""
     settings: Settings = app.state.settings
-    worker = IntakeWorker(settings) if settings.intake_worker else None
+    # Everything loaded so far lives as long as the server: out of the collector's sight, a full collection
+    # no longer walks it (under intake load these collections cost more than parsing the requests).
+    gc.freeze()
+    worker = WorkerProcess(settings) if settings.intake_worker else None
     if worker:
         worker.start()
     try:
@@ -81,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=False,
         max_age=12 * 3600,
     )
+    app.add_middleware(SecurityHeaders)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(tracking_router)
@@ -90,19 +95,6 @@ def create_app(settings: Settings) -> FastAPI:
     async def _login(request: Request, _exc: LoginRequired) -> Response:
         target = "/login?" + urlencode({"next": request.url.path})
         return RedirectResponse(target, status_code=303)
-
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        # Swagger UI sets inline styles; every other page keeps styles to the app's own files
-        styles = "'self' 'unsafe-inline'" if request.url.path == "/docs" else "'self'"
-        response.headers.setdefault(
-            "Content-Security-Policy", f"default-src 'self'; img-src 'self' data:; style-src {styles}"
-        )
-        return response
 
     @app.get("/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:

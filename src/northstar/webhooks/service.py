@@ -57,6 +57,7 @@ def create_webhook(session: Session, url: str, events: list[str] | None = None, 
     hook = Webhook(name=name, url=url, secret="whsec_" + secrets.token_urlsafe(32), events=sorted(set(events or [])))
     session.add(hook)
     session.flush()
+    session.info.pop("northstar.webhooks", None)  # emit's per-session list of hooks
     return hook
 
 
@@ -98,13 +99,18 @@ def deliveries(
 def emit(session: Session, event: str, data: dict[str, Any]) -> int:
     """Queue ``event`` for every active webhook that wants it (in the caller's transaction)."""
     assert event in EVENTS, event
-    hooks = [h for h in session.scalars(select(Webhook).where(Webhook.active)) if not h.events or event in h.events]
+    active = session.info.get("northstar.webhooks")  # one query per session, however many events
+    if active is None:
+        active = session.info["northstar.webhooks"] = [
+            (h.id, tuple(h.events)) for h in session.scalars(select(Webhook).where(Webhook.active))
+        ]
+    hooks = [hook_id for hook_id, events in active if not events or event in events]
     if not hooks:
         return 0
     event_id = uuid.uuid4().hex
     payload = {"id": event_id, "type": event, "created": utcnow().isoformat(), "data": data}
-    for hook in hooks:
-        session.add(WebhookDelivery(webhook_id=hook.id, event_id=event_id, event=event, payload=payload))
+    for hook_id in hooks:
+        session.add(WebhookDelivery(webhook_id=hook_id, event_id=event_id, event=event, payload=payload))
     return len(hooks)
 
 

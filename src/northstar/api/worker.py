@@ -1,0 +1,144 @@
+"""The intake worker: a process beside the web server that applies the intake log, refreshes the usage
+rollups and delivers webhooks.
+
+It is a process, not a thread of the server, so that applying (DuckDB, the database, Python) never holds the
+server's interpreter lock while requests wait: under load the tracking API keeps a core to itself. The server
+starts it (``WorkerProcess``) and restarts it if it dies; it exits with the server (Linux: the parent's death
+signals it). ``NORTHSTAR_INTAKE_WORKER=0`` leaves the work to ``northstar intake apply --follow`` run elsewhere;
+only one applier holds an intake folder at a time, so a second one waits its turn.
+
+Run by hand: ``python -m northstar.api.worker`` (with ``NORTHSTAR_HOME`` and friends in the environment).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from northstar.config import Settings
+from northstar.db.engine import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def run(settings: Settings, stop: threading.Event, interval: float = 1.0, rollup_interval: float = 60.0) -> None:
+    """Apply the log whenever it has records (at least every ``interval`` seconds), deliver due webhooks, and
+    refresh the usage rollups at most every ``rollup_interval`` seconds while events keep arriving."""
+    from northstar.api.applier import Applier, ApplierBusy
+    from northstar.store import rollup_store
+    from northstar.webhooks.service import deliver_due
+
+    applier: Applier | None = None
+    last_rollup, dirty = time.monotonic(), False
+    try:
+        while not stop.is_set():
+            try:
+                if applier is None:
+                    try:
+                        applier = Applier(settings).open()
+                    except ApplierBusy:
+                        log.info("intake: another process applies the log; waiting")
+                if applier is not None:
+                    done = applier.step()
+                    dirty |= done.events > 0
+                    if done.records and applier.pending():
+                        continue  # catching up: no pause
+                if dirty and time.monotonic() - last_rollup >= rollup_interval:
+                    rollup_store(settings).refresh()
+                    last_rollup, dirty = time.monotonic(), False
+                deliver_due(lambda: session_scope(settings.database_url))
+            except Exception:  # a failed step is logged and tried again: the log keeps the records
+                log.exception("intake: a step failed; trying again")
+            stop.wait(interval)
+        if dirty:
+            rollup_store(settings).refresh()
+    finally:
+        if applier is not None:
+            applier.close()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process the same settings."""
+    env = {**os.environ, "NORTHSTAR_HOME": str(settings.home), "NORTHSTAR_CURRENCY": settings.currency}
+    if settings.database_url_override:
+        env["NORTHSTAR_DATABASE_URL"] = settings.database_url_override
+    if settings.secret_key_override:
+        env["NORTHSTAR_SECRET_KEY"] = settings.secret_key_override
+    return env
+
+
+class WorkerProcess:
+    """The worker as a child of the web server, restarted if it exits while the server runs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stop = threading.Event()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._watch = threading.Thread(target=self._keep_running, name="intake-worker-watch", daemon=True)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> None:
+        self._spawn()
+        self._watch.start()
+
+    def _spawn(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "northstar.api.worker"], env=settings_env(self.settings), close_fds=True
+        )
+
+    def _keep_running(self) -> None:
+        while not self._stop.is_set():
+            proc = self._proc
+            if proc is not None and proc.poll() is not None and not self._stop.is_set():
+                log.warning("intake worker exited with %s; starting it again", proc.returncode)
+                self._stop.wait(1.0)
+                if not self._stop.is_set():
+                    self._spawn()
+            self._stop.wait(1.0)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()  # finishes its step, then exits
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+
+def _die_with_parent() -> None:
+    """Linux: be sent SIGTERM when the parent (the server) dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def main() -> None:
+    from northstar.store import open_settings
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s intake-worker %(levelname)s %(message)s")
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run(open_settings(), stop)
+
+
+if __name__ == "__main__":
+    main()
