@@ -100,3 +100,16 @@ def test_usage_rollup_and_usage_metrics(run, tmp_path):
     out = run("metrics", "usage", "--to", "2025-03-02", "--columns", "account,users_7d")
     assert out.exit_code == 0 and "users_7d" in out.text and "events_30d" not in out.text
     assert run("metrics", "usage", "--columns", "nope").exit_code == 1
+
+
+def test_intake_and_webhooks_commands(run):
+    assert "0 waiting" in run("intake", "status").text
+    out = run("intake", "apply")
+    assert out.exit_code == 0 and "0 log records applied" in out.text
+    out = run("webhooks", "create", "https://hooks.example.test/ns", "-e", "account.created")
+    assert out.exit_code == 0 and "whsec_" in out.output
+    assert run("webhooks", "create", "ftp://nope").exit_code == 1
+    listed = run("webhooks", "list").text
+    assert "https:" in listed and "account.creat" in listed and "True" in listed
+    assert "no deliveries" in run("webhooks", "deliveries").text
+    assert "0 delivered" in run("webhooks", "deliver").text

@@ -49,8 +49,8 @@ from northstar.usage.store import EventStore
 
 log = logging.getLogger(__name__)
 
-#: A step reads at most this much of the log (about 150,000 events of a typical SDK).
-STEP_BYTES = 48 * 1024 * 1024
+#: A step reads at most this much of the log (about 50,000 events of a typical SDK): it bounds the memory.
+STEP_BYTES = 16 * 1024 * 1024
 TAG = re.compile(r"-wal(\d{16})\.parquet$")
 HELD_SCHEMA = pa.schema(
     [

@@ -427,7 +427,9 @@ def webhooks_list() -> None:
     if not rows:
         console.print("no webhooks yet: add one with 'northstar webhooks create URL'")
         return
-    table = Table("id", "url", "events", "active", "delivered", "pending", "failed")
+    table = Table()
+    for col in ("id", "url", "events", "active", "delivered", "pending", "failed"):
+        table.add_column(col, overflow="fold")  # a URL is shown whole, wrapped if need be
     for r in rows:
         table.add_row(*(str(r[k]) for k in ("id", "url", "events", "active", "delivered", "pending", "failed")))
     console.print(table)
