@@ -42,7 +42,7 @@ class WriteAheadLog:
         self._pending: list[tuple[bytes, threading.Event, list[int]]] = []
         self._closed = False
         last = start_after
-        for _, _, seq in _replay(root, start_after):
+        for _, _, seq, _ in _replay(root, start_after):
             last = seq
         self._next = last + 1
         self._file = self._open_segment(self._next)  # always a fresh segment: never append after a torn tail
@@ -152,18 +152,19 @@ def discard_through(root: Path, seq: int) -> None:
 
 def records(root: Path, after: int = 0) -> Iterator[tuple[int, bytes]]:
     """``(sequence, payload)`` of every whole record after ``after``: reading needs no writer, and a reader
-    may run beside one (it sees the records fsynced so far)."""
-    for path, offset, seq in _replay(root, after):
-        with open(path, "rb") as f:
-            f.seek(offset)
-            length, _ = HEADER.unpack(f.read(HEADER.size))
-            yield seq, f.read(length)
+    may run beside one (it sees the records written so far)."""
+    for _, _, seq, payload in _replay(root, after):
+        yield seq, payload
 
 
-def _replay(root: Path, after: int = 0) -> Iterator[tuple[Path, int, int]]:
-    """``(segment, offset, sequence)`` of every whole record after ``after``; a segment ends at its first
-    torn or corrupt record."""
-    for first, path in segments(root):
+def _replay(root: Path, after: int = 0) -> Iterator[tuple[Path, int, int, bytes]]:
+    """``(segment, offset, sequence, payload)`` of every whole record after ``after``; a segment ends at its
+    first torn or corrupt record. Segments and records up to ``after`` are skipped unread (they were whole
+    when they were applied), so following the log costs what is new in it."""
+    listed = segments(root)
+    for i, (first, path) in enumerate(listed):
+        if i + 1 < len(listed) and listed[i + 1][0] - 1 <= after:
+            continue  # every record of this segment is at or before ``after``
         seq = first
         with open(path, "rb") as f:
             offset = 0
@@ -172,10 +173,12 @@ def _replay(root: Path, after: int = 0) -> Iterator[tuple[Path, int, int]]:
                 if len(header) < HEADER.size:
                     break
                 length, crc = HEADER.unpack(header)
-                payload = f.read(length)
-                if len(payload) < length or zlib.crc32(payload) != crc:
-                    break  # a torn tail (or damage): nothing after it in this segment is trusted
-                if seq > after:
-                    yield path, offset, seq
+                if seq <= after:
+                    f.seek(length, os.SEEK_CUR)
+                else:
+                    payload = f.read(length)
+                    if len(payload) < length or zlib.crc32(payload) != crc:
+                        break  # a torn tail (or damage): nothing after it in this segment is trusted
+                    yield path, offset, seq, payload
                 offset += HEADER.size + length
                 seq += 1
