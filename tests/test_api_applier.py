@@ -217,3 +217,20 @@ def test_group_calls_report_account_changes_to_webhooks(intake):
     with session_scope(settings.database_url) as s:
         last = s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id.desc())).first()
         assert last.payload["data"]["industry"] == "Retail"
+
+
+def test_links_are_remembered_between_steps_and_refreshed_by_calls(intake):
+    send, settings = intake
+    with Applier(settings) as applier:
+        send(
+            {"type": "group", "userId": "u1", "groupId": "ONE"},
+            {"type": "track", "userId": "u1", "event": "A", "messageId": "k1"},
+        )
+        applier.run()
+        assert applier.links.users["u1"][1] is not None  # remembered
+        send(
+            {"type": "group", "userId": "u1", "groupId": "TWO"},
+            {"type": "track", "userId": "u1", "event": "A", "messageId": "k2"},
+        )
+        applier.run()  # the group call drops u1's entry: k2 goes to TWO, not to the remembered ONE
+    assert [(e, a) for e, a, *_ in stored(settings)] == [("k1", "ONE"), ("k2", "TWO")]

@@ -113,6 +113,7 @@ class Applied:
     """What one step (or a run of steps) did."""
 
     records: int = 0
+    bytes: int = 0  # of log read
     events: int = 0  # written to the event store
     repeats: int = 0  # dropped: their messageId was stored before
     held: int = 0  # waiting for their user's account, after the step
@@ -121,6 +122,7 @@ class Applied:
 
     def add(self, other: Applied) -> None:
         self.records += other.records
+        self.bytes += other.bytes
         self.events += other.events
         self.repeats += other.repeats
         self.calls += other.calls
@@ -168,6 +170,7 @@ class Applier:
         self.events = EventStore(settings.events_dir)
         self.step_bytes = step_bytes
         self.seen = seen or SeenIds()
+        self.links = Links()
         self._lock_file = None
         self.seq, self.held_file = 0, None
 
@@ -268,9 +271,16 @@ class Applier:
         last = batch[-1][0]
         con = duck.cursor()
         try:
-            return self._apply(con, batch, last)
+            done = self._apply(con, batch, last)
         finally:
             con.close()
+        done.bytes = size
+        return done
+
+    @property
+    def full(self) -> int:
+        """A step reading this many bytes found more waiting (the worker goes on at once)."""
+        return self.step_bytes
 
     def run(self) -> Applied:
         """Apply every record logged so far."""
@@ -297,7 +307,8 @@ class Applier:
         with session_scope(self.settings.database_url) as session:
             if calls:
                 Identities(session).apply(calls)
-            groups, users = _lookups(session, candidates)
+            self.links.forget(calls)
+            groups, users = _lookups(session, candidates, self.links)
         con.register("_events", candidates)
         con.register("_groups", groups)
         con.register("_users", users)
@@ -358,20 +369,48 @@ def _call(row: dict) -> Call:  # type: ignore[type-arg]
     )
 
 
-def _lookups(session, events: pa.Table) -> tuple[pa.Table, pa.Table]:  # type: ignore[no-untyped-def]
+class Links:
+    """What ``_lookups`` read, kept between steps: each tracked user's (alias_of, account, contact) and each
+    account's id by external id, absent ones included. A step's calls drop the entries they touch (the
+    applier is the only writer of links), and everything is read afresh after ``ttl`` seconds, so that
+    accounts made or deleted through the REST API show within it."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self.users: dict[str, tuple[str | None, int | None, int | None]] = {}
+        self.groups: dict[str, int | None] = {}
+        self._since = time.monotonic()
+
+    def forget(self, calls: list[Call]) -> None:
+        if time.monotonic() - self._since > self.ttl:
+            self.users.clear()
+            self.groups.clear()
+            self._since = time.monotonic()
+            return
+        for c in calls:
+            for key in (c.key, c.previous_id, c.user_id, c.anonymous_id):
+                if key:
+                    self.users.pop(key, None)
+            if c.group_id:
+                self.groups.pop(c.group_id, None)
+
+
+def _lookups(session, events: pa.Table, cache: Links) -> tuple[pa.Table, pa.Table]:  # type: ignore[no-untyped-def]
     """The accounts named by the events' ``context.groupId`` and the links of their users (aliases followed)."""
     from northstar.accounts.models import Account
 
     group_keys = [g for g in pc.unique(events.column("group_key")).to_pylist() if g]
     user_keys = [u for u in pc.unique(events.column("user_id")).to_pylist() if u]
-    groups: dict[str, int] = {}
-    for chunk in _chunks(group_keys):
+    groups = cache.groups
+    for chunk in _chunks([g for g in group_keys if g not in groups]):
+        groups.update(dict.fromkeys(chunk))
         rows = session.execute(select(Account.external_id, Account.id).where(Account.external_id.in_(chunk)))
         groups.update((key, ident) for key, ident in rows)
-    links: dict[str, tuple[str | None, int | None, int | None]] = {}
+    links = cache.users
     todo = user_keys
     for _hop in range(4):  # an alias chain is short; four hops is plenty
         for chunk in _chunks([k for k in todo if k not in links]):
+            links.update(dict.fromkeys(chunk, (None, None, None)))
             rows = session.execute(
                 select(TrackedUser.key, TrackedUser.alias_of, TrackedUser.account_id, TrackedUser.contact_id).where(
                     TrackedUser.key.in_(chunk)
@@ -379,7 +418,7 @@ def _lookups(session, events: pa.Table) -> tuple[pa.Table, pa.Table]:  # type: i
             )
             for key, alias_of, account_id, contact_id in rows:
                 links[key] = (alias_of, account_id, contact_id)
-        todo = [a for a, acc, _ in links.values() if a and acc is None and a not in links]
+        todo = [links[k][0] for k in todo if links[k][0] and links[k][1] is None and links[k][0] not in links]
         if not todo:
             break
 
@@ -400,8 +439,9 @@ def _lookups(session, events: pa.Table) -> tuple[pa.Table, pa.Table]:  # type: i
             "contact_id": pa.array([r[2] for r in resolved], pa.int64()),
         }
     )
+    known = {k: groups[k] for k in group_keys if groups.get(k) is not None}
     group_table = pa.table(
-        {"external_id": pa.array(list(groups), pa.string()), "id": pa.array(list(groups.values()), pa.int64())}
+        {"external_id": pa.array(list(known), pa.string()), "id": pa.array(list(known.values()), pa.int64())}
     )
     return group_table, users
 

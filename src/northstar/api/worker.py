@@ -46,8 +46,9 @@ def run(settings: Settings, stop: threading.Event, interval: float = 1.0, rollup
                 if applier is not None:
                     done = applier.step()
                     dirty |= done.events > 0
-                    if done.records and applier.pending():
-                        continue  # catching up: no pause
+                    if done.bytes >= applier.full:
+                        continue  # a backlog: no pause. Otherwise wait, so that steps are large (each has
+                        # fixed costs: a Parquet file, three fsyncs, the users' account links)
                 if dirty and time.monotonic() - last_rollup >= rollup_interval:
                     rollup_store(settings).refresh()
                     last_rollup, dirty = time.monotonic(), False
