@@ -76,7 +76,7 @@ class _Sized(msgspec.Struct):
     batch: list[msgspec.Raw]
 
 
-class _Batch(msgspec.Struct, rename="camel", gc=False):
+class BatchBody(msgspec.Struct, rename="camel", gc=False):
     batch: list[Message]
     context: JSONObject | None = None
     sent_at: datetime | None = None
@@ -102,7 +102,7 @@ class Rejected(msgspec.Struct, frozen=True, rename="camel"):
 
 _message = msgspec.json.Decoder(Message)
 _sized = msgspec.json.Decoder(_Sized)
-_batch = msgspec.json.Decoder(_Batch)
+_batch = msgspec.json.Decoder(BatchBody)
 _batch_head = msgspec.json.Decoder(_BatchHead)
 
 

@@ -11,6 +11,7 @@ ones. Applying the logged messages to the stores (accounts, contacts, usage even
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from northstar.api.applier import applied_seq
 from northstar.api.auth import check_token, token_from
-from northstar.api.messages import TYPES, MessageError, RequestError, inflate, read_call
+from northstar.api.messages import TYPES, BatchBody, Message, MessageError, RequestError, inflate, read_call
 from northstar.api.wal import WriteAheadLog
 from northstar.auth.keys import KeyIdentity, is_cached
 from northstar.auth.models import KeyScope
@@ -63,6 +64,29 @@ async def _authenticate(request: Request, token: str | None) -> KeyIdentity:
     return await run_in_threadpool(check_token, request, token, KeyScope.WRITE)
 
 
+def schemas() -> dict[str, Any]:
+    """JSON schemas of a tracking message and a batch, for the app's OpenAPI document (from the structs that
+    decode them, so the document cannot drift from what is accepted)."""
+    _, components = msgspec.json.schema_components([Message, BatchBody], ref_template="#/components/schemas/{name}")
+    text = msgspec.json.encode(components).decode()
+    text = text.replace("#/components/schemas/Message", "#/components/schemas/SegmentMessage")
+    text = text.replace("#/components/schemas/BatchBody", "#/components/schemas/SegmentBatch")
+    out = msgspec.json.decode(text)
+    out["SegmentMessage"] = out.pop("Message")
+    out["SegmentBatch"] = out.pop("BatchBody")
+    out["SegmentMessage"]["description"] = (
+        "A Segment message (identify, track, page, screen, group or alias). Unknown fields are ignored."
+    )
+    out["SegmentBatch"]["description"] = "Up to 500 KB of messages, each with its own `type`."
+    out["SegmentBatch"]["title"] = "SegmentBatch"
+    return out
+
+
+def _body(name: str) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
 def _endpoint(kind: str):  # type: ignore[no-untyped-def]
     async def endpoint(request: Request) -> Response:
         return await _accept(request, kind)
@@ -76,5 +100,16 @@ def _endpoint(kind: str):  # type: ignore[no-untyped-def]
     return endpoint
 
 
-for _kind in (*TYPES, "batch"):
-    router.add_api_route(f"/{_kind}", _endpoint(_kind), methods=["POST"])
+for _kind in (*sorted(TYPES), "batch"):
+    router.add_api_route(
+        f"/{_kind}",
+        _endpoint(_kind),
+        methods=["POST"],
+        openapi_extra=_body("SegmentBatch" if _kind == "batch" else "SegmentMessage"),
+        responses={
+            200: {"description": 'Logged durably: `{"success": true}` (a batch adds `accepted` and `rejected`).'},
+            400: {"description": "Not JSON, over the size limits, or (one message) not a valid message."},
+            401: {"description": "No write key, or not a valid one."},
+            403: {"description": "Not a write or admin key."},
+        },
+    )

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import fastapi_offline
@@ -21,6 +22,7 @@ from northstar import __version__
 from northstar.accounts.service import list_accounts, segments
 from northstar.api.rest import router as rest_router
 from northstar.api.tracking import router as tracking_router
+from northstar.api.tracking import schemas as tracking_schemas
 from northstar.api.worker import WorkerProcess
 from northstar.auth.service import authenticate
 from northstar.config import Settings
@@ -90,6 +92,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(tracking_router)
     app.include_router(rest_router)
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document, plus the tracking messages' schemas (the endpoints read raw bodies)."""
+        doc = base_openapi()
+        doc.setdefault("components", {}).setdefault("schemas", {}).update(tracking_schemas())
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> Response:
