@@ -149,4 +149,12 @@ def test_in_a_real_browser(server):
         page.wait_for_selector("[data-testid=arr]")
         assert page.locator("h2", has_text="Timeline").is_visible()
         assert page.locator("svg.chart").count() == 2
+
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(server + "/docs")  # the API reference: Swagger UI from the app's own files
+        page.wait_for_selector(".opblock", timeout=20_000)
+        assert page.locator(".opblock").count() >= 50  # 7 tracking + 8 resources x 6 operations
+        assert page.locator(".opblock-summary-path", has_text="/api/v1/accounts/{external_id}").count() == 4
+        assert not errors, errors  # nothing blocked by the content security policy, nothing missing
         browser.close()
