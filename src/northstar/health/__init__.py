@@ -1,0 +1,1 @@
+"""Health scores and churn risk: scorecards as configuration, explained, and proven against what happened."""
