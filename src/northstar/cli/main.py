@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
@@ -28,6 +28,8 @@ keys_app = typer.Typer(help="API keys for the tracking and REST APIs.", no_args_
 app.add_typer(keys_app, name="keys")
 intake_app = typer.Typer(help="The tracking API's intake log and its applier.", no_args_is_help=True)
 app.add_typer(intake_app, name="intake")
+health_app = typer.Typer(help="Health scorecards: scores, their explanations, the measures.", no_args_is_help=True)
+app.add_typer(health_app, name="health")
 webhooks_app = typer.Typer(help="Outbound webhooks: subscriptions and their delivery log.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
 console = Console()
@@ -480,6 +482,143 @@ def webhooks_deliver() -> None:
     url = open_settings().database_url
     run = deliver_due(lambda: session_scope(url))
     console.print(f"{run.delivered} delivered, {run.retrying} to retry, {run.failed} failed for good")
+
+
+@health_app.command("score")
+def health_score(
+    as_of: str = typer.Option(None, "--as-of", help="Score as of this day (YYYY-MM-DD); default today."),
+    config: Path = typer.Option(None, "--config", help="A scorecard file (default NORTHSTAR_HOME/health.yaml)."),
+    fmt: str = typer.Option("table", "--format", help="table (the bands and the lowest scores), csv or json."),
+    limit: int = typer.Option(15, help="Lowest-scoring accounts shown in table format."),
+) -> None:
+    """Score every account with the configured scorecards.
+
+    Example: [bold]northstar health score --as-of 2026-10-01 --format csv > health.csv[/bold]
+    """
+    from northstar.health.scorecard import ScorecardError
+    from northstar.health.service import load_config, score_accounts
+    from northstar.store import open_settings
+
+    settings = open_settings()
+    day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    try:
+        cfg = load_config(settings, config)
+    except ScorecardError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    with _progress() as bar:
+        task = bar.add_task(f"scoring accounts as of {day}", total=None)
+        result = score_accounts(settings, day, cfg)
+        bar.update(task, completed=1, total=1)
+    df = _named_scores(settings, result.scores)
+    if fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+        return
+    if fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", indent=2) + "\n")
+        return
+    counts = df["final_band"].fillna("no score").value_counts()
+    bands = Table("band", "accounts", "share", title=f"Health as of {day}")
+    for band, n in counts.items():
+        bands.add_row(str(band), f"{n:,}", f"{n / len(df):.1%}")
+    console.print(bands)
+    low = Table("account", "name", "scorecard", "score", "band", "override", title=f"The {limit} lowest scores")
+    for r in df.sort_values("final_score").head(limit).itertuples():
+        low.add_row(
+            r.external_id, r.name, r.scorecard, f"{r.final_score:.1f}", str(r.final_band), r.override_reason or ""
+        )
+    console.print(low)
+
+
+@health_app.command("explain")
+def health_explain(
+    account: str = typer.Argument(..., help="Internal id, external id or exact name."),
+    as_of: str = typer.Option(None, "--as-of", help="As of this day (YYYY-MM-DD); default today."),
+    config: Path = typer.Option(None, "--config", help="A scorecard file (default NORTHSTAR_HOME/health.yaml)."),
+) -> None:
+    """One account's score, measure by measure: value, points, weight and contribution.
+
+    Example: [bold]northstar health explain ACME-000012[/bold]
+    """
+    from northstar.customer360.service import AccountNotFound, find_account
+    from northstar.db.engine import session_scope
+    from northstar.health.service import load_config, score_accounts
+    from northstar.store import open_settings
+
+    settings = open_settings()
+    day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    with session_scope(settings.database_url) as s:
+        try:
+            acc = find_account(s, account)
+        except AccountNotFound:
+            err.print(f"[red]no account {account!r}[/red]")
+            raise typer.Exit(1) from None
+        acc_id, label = acc.id, f"{acc.name} ({acc.external_id})"
+    result = score_accounts(settings, day, load_config(settings, config))
+    row = result.scores.loc[acc_id]
+    parts = result.parts[result.parts.account_id == acc_id]
+    table = Table("group", "measure", "value", "points", "weight", "contribution", title=f"{label} as of {day}")
+    for p in parts.itertuples():
+        value = "missing" if p.value != p.value else f"{p.value:,.2f}"
+        pts = "skipped" if p.points != p.points else f"{p.points:.0f}"
+        table.add_row(p.group, p.measure, value, pts, f"{p.weight:.0%}", f"{p.contribution:.1f}")
+    console.print(table)
+    line = f"score {row.score:.1f} ({row.band}) with scorecard {row.scorecard}"
+    if row.rolled_up_from:
+        line += f"; rolled up from {row.rolled_up_from} child accounts: {row.final_score:.1f} ({row.final_band})"
+    if row.override_reason:
+        line += f"; overridden: {row.final_band} ({row.override_reason})"
+    console.print(line)
+
+
+@health_app.command("measures")
+def health_measures() -> None:
+    """The measures a scorecard can use, with what each means.
+
+    Example: [bold]northstar health measures[/bold]
+    """
+    from northstar.health.measures import CATALOGUE, FUNCTIONS
+
+    table = Table("measure", "unit", "meaning")
+    for name, src in CATALOGUE.items():
+        table.add_row(name, src.unit, src.description)
+    console.print(table)
+    console.print(f"Expressions may combine them with + - * /, comparisons, CASE and: {', '.join(sorted(FUNCTIONS))}")
+
+
+@health_app.command("check")
+def health_check(file: Path = typer.Argument(..., help="A scorecard file (YAML).")) -> None:
+    """Validate a scorecard file: every problem with its place, or a summary of the scorecards.
+
+    Example: [bold]northstar health check health.yaml[/bold]
+    """
+    from northstar.health.scorecard import ScorecardError
+    from northstar.health.service import load_config
+    from northstar.store import open_settings
+
+    try:
+        cfg = load_config(open_settings(), file)
+    except ScorecardError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    for c in cfg.scorecards:
+        who = "every other account" if c.applies_to is None else c.applies_to.model_dump(exclude_none=True)
+        console.print(f"{c.name}: {len(c.groups)} groups, {len(c.measures)} measures; applies to {who}")
+
+
+def _named_scores(settings, scores):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    from northstar.metrics.service import load_table
+
+    names = load_table(
+        settings,
+        "SELECT id, external_id, name FROM accounts",
+        pa.schema([("account_id", pa.int64()), ("external_id", pa.string()), ("name", pa.string())]),
+    ).to_pandas()
+    out = names.merge(scores.reset_index(), on="account_id", how="inner")
+    cols = ["account_id", "external_id", "name", "scorecard", "score", "band", "final_score", "final_band"]
+    return out[cols + ["rolled_up_from", "override_reason"]]
 
 
 @usage_app.command("rollup")

@@ -1,0 +1,366 @@
+"""The measures a scorecard can use: per-account values as of a day, from every domain.
+
+Every value is computed **as of** the start of ``as_of`` (UTC) from what had happened before it: events,
+answers, tickets, invoices and touchpoints dated before ``as_of``, subscriptions in force on the day before.
+The risk model's training examples rely on this (no value may see the future of its observation date).
+
+A measure is named ``<source>.<name>``: ``usage.active_days_30d``, ``support.open_tickets`` ... (see
+``CATALOGUE``, or ``northstar health measures``). A scorecard may also combine them in an expression, e.g.
+``usage.events_30d / greatest(usage.users_30d, 1)``: arithmetic, comparisons, ``CASE`` and a few functions,
+checked before it runs (``check_expression``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import sqlglot
+from sqlglot import expressions as sx
+
+from northstar.config import Settings
+
+
+@dataclass(frozen=True)
+class Source:
+    description: str
+    unit: str = ""
+
+
+USAGE = {
+    "events_30d": Source("product events in the last 30 days", "events"),
+    "users_30d": Source("distinct active users in the last 30 days", "users"),
+    "users_7d": Source("distinct active users in the last 7 days", "users"),
+    "active_days_30d": Source("days with any event in the last 30 days", "active days"),
+    "active_days_90d": Source("days with any event in the last 90 days", "active days"),
+    "stickiness": Source("DAU / MAU over the last 30 days", "ratio"),
+    "features_30d": Source("distinct features used in the last 30 days", "features"),
+    "breadth_30d": Source("share of the product's features used in the last 30 days", "ratio"),
+    "days_since_active": Source("days since the last event", "days"),
+    "events_trend": Source("events in the last 30 days over the 30 before, minus 1", "ratio"),
+    "users_trend": Source("active users in the last 30 days over the 30 before, minus 1", "ratio"),
+    "active_days_trend": Source("active days in the last 30 days over the 30 before, minus 1", "ratio"),
+}
+CATALOGUE: dict[str, Source] = {
+    **{f"usage.{k}": v for k, v in USAGE.items()},
+    "feedback.nps_last": Source("the latest NPS answer in the last 365 days (0-10)", "score"),
+    "feedback.csat_180d": Source("mean CSAT answer in the last 180 days (1-5)", "score"),
+    "feedback.ces_180d": Source("mean CES answer in the last 180 days (1-7)", "score"),
+    "feedback.detractors_365d": Source("NPS answers of 0-6 in the last 365 days", "answers"),
+    "support.open_tickets": Source("tickets open at the start of the day", "tickets"),
+    "support.tickets_90d": Source("tickets opened in the last 90 days", "tickets"),
+    "support.urgent_90d": Source("high or urgent tickets opened in the last 90 days", "tickets"),
+    "support.resolution_hours_90d": Source("median hours to resolve tickets opened in the last 90 days", "hours"),
+    "billing.overdue_invoices": Source("invoices past due and unpaid at the start of the day", "invoices"),
+    "billing.failed_payments_90d": Source("failed payment attempts on invoices issued in the last 90 days", "attempts"),
+    "revenue.mrr": Source("MRR in force (reporting currency)", "money"),
+    "revenue.mrr_change_90d": Source("MRR now over MRR 90 days earlier, minus 1", "ratio"),
+    "revenue.days_to_renewal": Source("days until the next renewal date", "days"),
+    "relationship.decision_makers": Source("contacts with the decision-maker role", "contacts"),
+    "relationship.dm_active_30d": Source("share of decision makers active in the product in the last 30 days", "ratio"),
+    "relationship.days_since_touch": Source("days since the last touchpoint (call, meeting, e-mail...)", "days"),
+    "relationship.touches_90d": Source("touchpoints in the last 90 days", "touchpoints"),
+}
+FUNCTIONS = {
+    "greatest",
+    "least",
+    "coalesce",
+    "abs",
+    "ln",
+    "log",
+    "log10",
+    "sqrt",
+    "pow",
+    "power",
+    "round",
+    "nullif",
+    "exp",
+    "sign",
+}
+#: Units of counts (and money): an account with no rows has 0 of them, not a missing value.
+COUNTS = ("events", "users", "active days", "features", "tickets", "invoices", "attempts", "touchpoints", "answers")
+COUNTS += ("money", "contacts")
+_NAME = re.compile(r"\b([a-z]+)\.([a-z0-9_]+)\b")
+
+
+class MeasureError(ValueError):
+    pass
+
+
+def sources_of(expr: str) -> list[str]:
+    """The catalogue measures an expression reads, in order of first use."""
+    return list(dict.fromkeys(f"{a}.{b}" for a, b in _NAME.findall(expr)))
+
+
+def check_expression(expr: str) -> str:
+    """The expression as DuckDB SQL over a table whose columns are the measure names, or ``MeasureError``
+    saying what is not allowed (only measures, numbers, arithmetic, comparisons, CASE and ``FUNCTIONS``)."""
+    unknown = [s for s in sources_of(expr) if s not in CATALOGUE]
+    if unknown:
+        raise MeasureError(f"unknown measure {', '.join(unknown)} in {expr!r}")
+    sql = _NAME.sub(lambda m: f'"{m.group(1)}.{m.group(2)}"', expr)
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise MeasureError(f"cannot read {expr!r}: {exc}") from None
+    allowed = (
+        sx.Column,
+        sx.Identifier,
+        sx.Literal,
+        sx.Paren,
+        sx.Neg,
+        sx.Binary,
+        sx.Case,
+        sx.If,
+        sx.Null,
+        sx.Boolean,
+        sx.Not,
+    )
+    for node in tree.walk():
+        if isinstance(node, sx.Func) and not isinstance(node, sx.Anonymous | sx.Case | sx.If):
+            name = (node.sql_name() or "").lower()
+            if name not in FUNCTIONS and node.key not in FUNCTIONS:
+                raise MeasureError(f"function {name or node.key} is not allowed in {expr!r}")
+        elif isinstance(node, sx.Anonymous):
+            if str(node.name).lower() not in FUNCTIONS:
+                raise MeasureError(f"function {node.name} is not allowed in {expr!r}")
+        elif not isinstance(node, allowed) and not isinstance(node, sx.Func):
+            raise MeasureError(f"{node.key} is not allowed in {expr!r}")
+    return sql
+
+
+def evaluate(exprs: dict[str, str], values: pd.DataFrame) -> pd.DataFrame:
+    """Each named expression over ``values`` (index account_id, columns the catalogue measures used)."""
+    from northstar import duck
+
+    if not exprs:
+        return pd.DataFrame(index=values.index)
+    con = duck.cursor()
+    try:
+        con.register("v", pa.Table.from_pandas(values.rename_axis("account_id").reset_index(), preserve_index=False))
+        cols = ", ".join(f"CAST(({check_expression(e)}) AS DOUBLE) AS {duck.ident(n)}" for n, e in exprs.items())
+        out = con.sql(f"SELECT account_id, {cols} FROM v").to_arrow_table().to_pandas()
+    finally:
+        con.close()
+    return out.set_index("account_id")
+
+
+def measure_values(settings: Settings, as_of: date, names: list[str]) -> pd.DataFrame:
+    """Per account (index ``account_id``, every account), a column per catalogue measure in ``names``."""
+    unknown = [n for n in names if n not in CATALOGUE]
+    if unknown:
+        raise MeasureError(f"unknown measure {', '.join(unknown)}; see 'northstar health measures'")
+    from northstar.metrics.service import load_table
+
+    ids = load_table(settings, "SELECT id AS account_id FROM accounts", pa.schema([("account_id", pa.int64())]))
+    out = pd.DataFrame(index=pd.Index(ids.column("account_id").to_numpy(), name="account_id"))
+    wanted = {n.split(".", 1)[0] for n in names}
+    for source in sorted(wanted):
+        frame = SOURCE_FUNCTIONS[source](settings, as_of)
+        frame.columns = [f"{source}.{c}" for c in frame.columns]
+        out = out.join(frame[[c for c in frame.columns if c in names]], how="left")
+    return zero_when_absent(out[names].astype(float))
+
+
+def _schema(**fields: pa.DataType) -> pa.Schema:
+    return pa.schema(list(fields.items()))
+
+
+def _start(as_of: date) -> datetime:
+    return datetime.combine(as_of, time.min)
+
+
+def _usage(settings: Settings, as_of: date) -> pd.DataFrame:
+    from northstar.metrics.service import usage_figures
+
+    features = usage_figures(settings, as_of)[0].to_pandas().set_index("account_id")
+    return features[[c for c in USAGE if c in features.columns]].astype(float)
+
+
+def _feedback(settings: Settings, as_of: date) -> pd.DataFrame:
+    from northstar.metrics.service import load_table
+
+    rows = load_table(
+        settings,
+        "SELECT account_id, survey_type, score, submitted_at FROM feedback WHERE account_id IS NOT NULL",
+        pa.schema(
+            [
+                ("account_id", pa.int64()),
+                ("survey_type", pa.string()),
+                ("score", pa.float64()),
+                ("submitted_at", pa.timestamp("us")),
+            ]
+        ),
+    )
+    t = ibis.memtable(rows)
+    end = _start(as_of)
+    t = t.filter(t.submitted_at < end)
+    year, half = end - timedelta(days=365), end - timedelta(days=180)
+    nps = t.filter((t.survey_type == "nps") & (t.submitted_at >= year) & t.score.notnull())
+    last = nps.mutate(rn=ibis.row_number().over(group_by=nps.account_id, order_by=ibis.desc(nps.submitted_at)))
+    last = last.filter(last.rn == 0).select("account_id", nps_last=last.score)
+    recent = t.filter((t.submitted_at >= half) & t.score.notnull())
+    means = recent.group_by("account_id").aggregate(
+        csat_180d=recent.score.mean(where=recent.survey_type == "csat"),
+        ces_180d=recent.score.mean(where=recent.survey_type == "ces"),
+    )
+    detractors = nps.group_by("account_id").aggregate(detractors_365d=nps.count(where=nps.score <= 6))
+    return _outer(last, means, detractors)
+
+
+def _support(settings: Settings, as_of: date) -> pd.DataFrame:
+    from northstar.metrics.service import load_table
+
+    rows = load_table(
+        settings,
+        "SELECT account_id, priority, opened_at, resolved_at FROM tickets",
+        pa.schema(
+            [
+                ("account_id", pa.int64()),
+                ("priority", pa.string()),
+                ("opened_at", pa.timestamp("us")),
+                ("resolved_at", pa.timestamp("us")),
+            ]
+        ),
+    )
+    t = ibis.memtable(rows)
+    end = _start(as_of)
+    t = t.filter(t.opened_at < end)
+    open_now = t.resolved_at.isnull() | (t.resolved_at >= end)
+    recent = t.opened_at >= end - timedelta(days=90)
+    resolved = recent & t.resolved_at.notnull() & (t.resolved_at < end)
+    hours = (t.resolved_at.epoch_seconds() - t.opened_at.epoch_seconds()) / 3600.0
+    agg = t.group_by("account_id").aggregate(
+        open_tickets=t.count(where=open_now),
+        tickets_90d=t.count(where=recent),
+        urgent_90d=t.count(where=recent & t.priority.isin(["high", "urgent"])),
+        resolution_hours_90d=hours.median(where=resolved),
+    )
+    return _outer(agg)
+
+
+def _billing(settings: Settings, as_of: date) -> pd.DataFrame:
+    from northstar.metrics.service import load_table
+
+    rows = load_table(
+        settings,
+        "SELECT account_id, issued_on, due_on, paid_at, failed_attempts FROM invoices",
+        pa.schema(
+            [
+                ("account_id", pa.int64()),
+                ("issued_on", pa.date32()),
+                ("due_on", pa.date32()),
+                ("paid_at", pa.timestamp("us")),
+                ("failed_attempts", pa.int64()),
+            ]
+        ),
+    )
+    t = ibis.memtable(rows)
+    t = t.filter(t.issued_on < as_of)
+    unpaid = t.paid_at.isnull() | (t.paid_at >= _start(as_of))
+    agg = t.group_by("account_id").aggregate(
+        overdue_invoices=t.count(where=unpaid & t.due_on.notnull() & (t.due_on < as_of)),
+        failed_payments_90d=t.failed_attempts.sum(where=t.issued_on >= as_of - timedelta(days=90)).fill_null(0),
+    )
+    return _outer(agg)
+
+
+def _revenue(settings: Settings, as_of: date) -> pd.DataFrame:
+    from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA
+    from northstar.metrics.service import load_table, load_terms
+
+    terms = ibis.memtable(load_terms(settings, SUBSCRIPTION_SCHEMA, as_of))
+    day, before = as_of - timedelta(days=1), as_of - timedelta(days=91)
+
+    def live(d: date) -> ir.BooleanValue:
+        return (terms.start_date <= d) & (terms.end_date.isnull() | (terms.end_date >= d))
+
+    agg = terms.group_by("account_id").aggregate(
+        mrr=terms.mrr.sum(where=live(day)).fill_null(0), mrr_before=terms.mrr.sum(where=live(before)).fill_null(0)
+    )
+    agg = agg.mutate(mrr_change_90d=ibis.ifelse(agg.mrr_before > 0, agg.mrr / agg.mrr_before - 1, ibis.null()))
+    renewals = load_table(
+        settings,
+        "SELECT account_id, renewal_date FROM subscriptions WHERE renewal_date IS NOT NULL",
+        pa.schema([("account_id", pa.int64()), ("renewal_date", pa.date32())]),
+    )
+    r = ibis.memtable(renewals)
+    r = r.filter(r.renewal_date >= as_of)
+    nxt = r.group_by("account_id").aggregate(next_renewal=r.renewal_date.min())
+    out = _outer(agg.select("account_id", "mrr", "mrr_change_90d"), nxt)
+    out["days_to_renewal"] = (pd.to_datetime(out.pop("next_renewal")) - pd.Timestamp(as_of)).dt.days
+    return out
+
+
+def _relationship(settings: Settings, as_of: date) -> pd.DataFrame:
+    from northstar import duck
+    from northstar.metrics.service import load_table, load_tiers
+    from northstar.metrics.usage import decision_maker_activity
+
+    touches = ibis.memtable(
+        load_table(
+            settings,
+            "SELECT account_id, occurred_at FROM touchpoints",
+            pa.schema([("account_id", pa.int64()), ("occurred_at", pa.timestamp("us"))]),
+        )
+    )
+    end = _start(as_of)
+    touches = touches.filter(touches.occurred_at < end)
+    agg = touches.group_by("account_id").aggregate(
+        last_touch=touches.occurred_at.max(),
+        touches_90d=touches.count(where=touches.occurred_at >= end - timedelta(days=90)),
+    )
+    contacts = load_table(
+        settings,
+        "SELECT id, account_id, role FROM contacts",
+        pa.schema([("contact_id", pa.int64()), ("account_id", pa.int64()), ("role", pa.string())]),
+    )
+    con = ibis.duckdb.from_connection(duck.cursor())
+    try:
+        tiers = load_tiers(settings, con, as_of, days=30)
+        dms = decision_maker_activity(tiers, con.create_table("contacts", contacts, temp=True), as_of).to_pandas()
+    finally:
+        con.disconnect()
+    out = _outer(agg).join(
+        dms.set_index("account_id")[["decision_makers", "decision_maker_share_30d"]].rename(
+            columns={"decision_maker_share_30d": "dm_active_30d"}
+        ),
+        how="outer",
+    )
+    out["days_since_touch"] = (pd.Timestamp(end) - pd.to_datetime(out.pop("last_touch"))).dt.total_seconds() / 86400
+    out["touches_90d"] = out["touches_90d"].fillna(0)
+    return out
+
+
+def _outer(*tables: ir.Table) -> pd.DataFrame:
+    frames = [t.to_pandas().set_index("account_id") for t in tables]
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.join(f, how="outer")
+    return out
+
+
+SOURCE_FUNCTIONS = {
+    "usage": _usage,
+    "feedback": _feedback,
+    "support": _support,
+    "billing": _billing,
+    "revenue": _revenue,
+    "relationship": _relationship,
+}
+
+
+def zero_when_absent(values: pd.DataFrame) -> pd.DataFrame:
+    """Counts (and money) are 0, not missing, for an account with no rows: no tickets is zero open tickets."""
+    counts = [c for c in values.columns if c in CATALOGUE and CATALOGUE[c].unit in COUNTS]
+    values[counts] = values[counts].fillna(0.0)
+    return values
+
+
+__all__ = ["CATALOGUE", "MeasureError", "check_expression", "evaluate", "measure_values", "np"]

@@ -1,0 +1,131 @@
+"""Scoring every account as of a day with the configured scorecards (entry point for the CLI, the web
+app and the Python API).
+
+The configuration is ``NORTHSTAR_HOME/health.yaml`` when it exists, else the shipped default
+(``default_scorecard.yaml``). Each account is scored by the first scorecard that applies to its segment and
+persona; percentiles rank it among the accounts of that scorecard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from northstar.config import Settings
+from northstar.health.measures import (
+    CATALOGUE,
+    MeasureError,
+    check_expression,
+    evaluate,
+    measure_values,
+    sources_of,
+)
+from northstar.health.scorecard import HealthConfig, Scorecard, ScorecardError, load
+from northstar.health.scoring import Override, Scored, score
+
+DEFAULT = Path(__file__).with_name("default_scorecard.yaml")
+
+
+def config_path(settings: Settings) -> Path:
+    own = settings.home / "health.yaml"
+    return own if own.exists() else DEFAULT
+
+
+def load_config(settings: Settings, path: Path | None = None) -> HealthConfig:
+    """The scorecards, checked: the file's shape, then every measure's source and expression."""
+    path = path or config_path(settings)
+    config = load(path)
+    problems = []
+    for i, card in enumerate(config.scorecards):
+        for g, group in enumerate(card.groups):
+            for j, m in enumerate(group.measures):
+                where = f"{path}: scorecards[{i}].groups[{g}].measures[{j}]"
+                if m.source and m.source not in CATALOGUE:
+                    problems.append(f"{where}.source: unknown measure {m.source} (see 'northstar health measures')")
+                if m.expr:
+                    try:
+                        check_expression(m.expr)
+                    except MeasureError as exc:
+                        problems.append(f"{where}.expr: {exc}")
+    if problems:
+        raise ScorecardError("\n".join(problems))
+    return config
+
+
+def needed(card: Scorecard) -> list[str]:
+    """The catalogue measures a scorecard reads, directly or in expressions."""
+    out: list[str] = []
+    for m in card.measures:
+        out += [m.source] if m.source else sources_of(m.expr or "")
+    return list(dict.fromkeys(out))
+
+
+def card_values(card: Scorecard, raw: pd.DataFrame) -> pd.DataFrame:
+    """The value of each of the scorecard's measures, by its name, from the catalogue values ``raw``."""
+    out = pd.DataFrame(index=raw.index)
+    for m in card.measures:
+        if m.source:
+            out[m.name] = raw[m.source]
+    exprs = {m.name: m.expr for m in card.measures if m.expr}
+    if exprs:
+        cols = sorted({s for e in exprs.values() for s in sources_of(e)})
+        out = out.join(evaluate(exprs, raw[cols]))
+    return out[[m.name for m in card.measures]]
+
+
+@dataclass(frozen=True)
+class HealthScores:
+    as_of: date
+    scores: pd.DataFrame  # index account_id: scorecard, score, band, final_score, final_band, ...
+    parts: pd.DataFrame  # account_id, group, measure, value, points, weight, contribution
+
+
+def score_accounts(
+    settings: Settings,
+    as_of: date,
+    config: HealthConfig | None = None,
+    overrides: list[Override] | None = None,
+) -> HealthScores:
+    from northstar.metrics.service import load_table
+
+    config = config or load_config(settings)
+    accounts = (
+        load_table(
+            settings,
+            "SELECT id, parent_id, segment, persona FROM accounts",
+            pa.schema(
+                [("id", pa.int64()), ("parent_id", pa.int64()), ("segment", pa.string()), ("persona", pa.string())]
+            ),
+        )
+        .to_pandas()
+        .set_index("id")
+        .rename_axis("account_id")
+    )
+    wanted = list(dict.fromkeys(["revenue.mrr", *(n for c in config.scorecards for n in needed(c))]))
+    raw = measure_values(settings, as_of, wanted)
+    accounts["arr"] = raw["revenue.mrr"].reindex(accounts.index).fillna(0.0) * 12
+    chosen = pd.Series(
+        [
+            getattr(config.for_account(s, p), "name", None)
+            for s, p in zip(accounts.segment, accounts.persona, strict=True)
+        ],
+        index=accounts.index,
+    )
+    scores, parts = [], []
+    for card in config.scorecards:
+        ids = chosen.index[chosen == card.name]
+        if len(ids) == 0:
+            continue
+        result: Scored = score(card, card_values(card, raw.loc[ids]), accounts.loc[ids], overrides, as_of)
+        scores.append(result.scores)
+        parts.append(result.parts)
+    if not scores:
+        return HealthScores(as_of, pd.DataFrame(), pd.DataFrame())
+    return HealthScores(as_of, pd.concat(scores).sort_index(), pd.concat(parts, ignore_index=True))
+
+
+__all__ = ["CATALOGUE", "HealthScores", "load_config", "score_accounts"]
