@@ -24,6 +24,8 @@ COMMANDS = [
     ["health", "score"],
     ["health", "explain"],
     ["health", "measures"],
+    ["health", "snapshot"],
+    ["health", "override"],
     ["health", "check"],
     ["intake", "apply"],
     ["intake", "status"],

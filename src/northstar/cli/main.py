@@ -496,7 +496,7 @@ def health_score(
     Example: [bold]northstar health score --as-of 2026-10-01 --format csv > health.csv[/bold]
     """
     from northstar.health.scorecard import ScorecardError
-    from northstar.health.service import load_config, score_accounts
+    from northstar.health.service import load_config, load_overrides, score_accounts
     from northstar.store import open_settings
 
     settings = open_settings()
@@ -508,7 +508,7 @@ def health_score(
         raise typer.Exit(1) from None
     with _progress() as bar:
         task = bar.add_task(f"scoring accounts as of {day}", total=None)
-        result = score_accounts(settings, day, cfg)
+        result = score_accounts(settings, day, cfg, load_overrides(settings))
         bar.update(task, completed=1, total=1)
     df = _named_scores(settings, result.scores)
     if fmt == "csv":
@@ -540,28 +540,26 @@ def health_explain(
 
     Example: [bold]northstar health explain ACME-000012[/bold]
     """
-    from northstar.customer360.service import AccountNotFound, find_account
-    from northstar.db.engine import session_scope
-    from northstar.health.service import load_config, score_accounts
+    from northstar.health.history import SnapshotStore, changes
+    from northstar.health.service import load_config, load_overrides, score_accounts
     from northstar.store import open_settings
 
     settings = open_settings()
     day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
-    with session_scope(settings.database_url) as s:
-        try:
-            acc = find_account(s, account)
-        except AccountNotFound:
-            err.print(f"[red]no account {account!r}[/red]")
-            raise typer.Exit(1) from None
-        acc_id, label = acc.id, f"{acc.name} ({acc.external_id})"
-    result = score_accounts(settings, day, load_config(settings, config))
+    acc_id, label = _account_ref(settings, account)
+    result = score_accounts(settings, day, load_config(settings, config), load_overrides(settings))
     row = result.scores.loc[acc_id]
-    parts = result.parts[result.parts.account_id == acc_id]
-    table = Table("group", "measure", "value", "points", "weight", "contribution", title=f"{label} as of {day}")
-    for p in parts.itertuples():
+    store = SnapshotStore(settings.home / "health")
+    before = store.before(day)
+    diff = changes(store.parts(before) if before else None, result.parts, acc_id)
+    since = f"change since {before}" if before else "change (no earlier snapshot)"
+    table = Table("group", "measure", "value", "points", "weight", "contribution", since, title=f"{label} as of {day}")
+    weights = result.parts[result.parts.account_id == acc_id].set_index("measure")["weight"]
+    for name, p in diff.iterrows():
         value = "missing" if p.value != p.value else f"{p.value:,.2f}"
         pts = "skipped" if p.points != p.points else f"{p.points:.0f}"
-        table.add_row(p.group, p.measure, value, pts, f"{p.weight:.0%}", f"{p.contribution:.1f}")
+        change = "" if p.change != p.change else f"{p.change:+.1f}"
+        table.add_row(p.group, str(name), value, pts, f"{weights[name]:.0%}", f"{p.contribution:.1f}", change)
     console.print(table)
     line = f"score {row.score:.1f} ({row.band}) with scorecard {row.scorecard}"
     if row.rolled_up_from:
@@ -569,6 +567,79 @@ def health_explain(
     if row.override_reason:
         line += f"; overridden: {row.final_band} ({row.override_reason})"
     console.print(line)
+
+
+@health_app.command("snapshot")
+def health_snapshot(
+    as_of: str = typer.Option(None, "--as-of", help="The day to keep (YYYY-MM-DD); default today."),
+    since: str = typer.Option(None, "--from", help="Also every day from this one (after a scorecard change)."),
+) -> None:
+    """Score every account and keep the day's snapshot (for trends and 'what changed'); schedule it daily.
+
+    Example: [bold]northstar health snapshot --from 2026-09-01[/bold]
+    """
+    from datetime import timedelta
+
+    from northstar.health.history import SnapshotStore
+    from northstar.health.service import load_config, snapshot
+    from northstar.store import open_settings
+
+    settings = open_settings()
+    last = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    first = date.fromisoformat(since) if since else last
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    cfg = load_config(settings)
+    with _progress() as bar:
+        task = bar.add_task("health snapshots", total=len(days))
+        for d in days:
+            snapshot(settings, d, cfg)
+            bar.advance(task)
+    trends = SnapshotStore(settings.home / "health").trends(last)
+    moved = trends.dropna(subset=["band_7d_ago"]) if "band_7d_ago" in trends else trends.iloc[0:0]
+    worse = moved[moved["final_band"] != moved["band_7d_ago"]]
+    console.print(
+        f"{len(days)} snapshot(s) kept, the last {last}: {trends['final_band'].value_counts().to_dict()}; "
+        f"{len(worse):,} accounts changed band in 7 days"
+    )
+
+
+@health_app.command("override")
+def health_override(
+    account: str = typer.Argument(..., help="Internal id, external id or exact name."),
+    reason: str = typer.Option(..., help="Why: shown beside the score."),
+    until: str = typer.Option(..., help="Last day in force (YYYY-MM-DD)."),
+    band: str = typer.Option(None, help="The band to show (e.g. red)."),
+    score: float = typer.Option(None, help="The score to show (0-100)."),
+) -> None:
+    """Override an account's health band or score, with a reason, until a day.
+
+    Example: [bold]northstar health override ACME-000012 --band red --reason "sponsor left" --until 2026-12-31[/bold]
+    """
+    from northstar.health.service import set_override
+    from northstar.store import open_settings
+
+    settings = open_settings()
+    acc_id, label = _account_ref(settings, account)
+    try:
+        set_override(settings, acc_id, reason, date.fromisoformat(until), band, score)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    shown = " and ".join(x for x in (band, None if score is None else f"score {score:g}") if x)
+    console.print(f"{label}: {shown} until {until} ({reason})")
+
+
+def _account_ref(settings, ref: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    from northstar.customer360.service import AccountNotFound, find_account
+    from northstar.db.engine import session_scope
+
+    with session_scope(settings.database_url) as s:
+        try:
+            acc = find_account(s, ref)
+        except AccountNotFound:
+            err.print(f"[red]no account {ref!r}[/red]")
+            raise typer.Exit(1) from None
+        return acc.id, f"{acc.name} ({acc.external_id})"
 
 
 @health_app.command("measures")

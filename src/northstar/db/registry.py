@@ -4,6 +4,7 @@ from northstar.accounts.models import Account, Contact
 from northstar.auth.models import ApiKey, User
 from northstar.db.base import Base
 from northstar.feedback.models import Feedback, SurveyInvitation
+from northstar.health.models import HealthOverride
 from northstar.ingest.models import ImportRun
 from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.success.models import Assessment
@@ -21,6 +22,7 @@ __all__ = [
     "ExchangeRate",
     "Feedback",
     "SurveyInvitation",
+    "HealthOverride",
     "ImportRun",
     "Invoice",
     "Subscription",

@@ -77,6 +77,58 @@ def card_values(card: Scorecard, raw: pd.DataFrame) -> pd.DataFrame:
     return out[[m.name for m in card.measures]]
 
 
+def load_overrides(settings: Settings) -> list[Override]:
+    """Every override on record (``score`` keeps only those in force on its day)."""
+    from sqlalchemy import select
+
+    from northstar.db.engine import session_scope
+    from northstar.health.models import HealthOverride
+
+    with session_scope(settings.database_url) as s:
+        rows = s.scalars(select(HealthOverride).order_by(HealthOverride.created_at)).all()
+        return [Override(o.account_id, o.reason, o.expires_on, o.score, o.band, str(o.set_by or "")) for o in rows]
+
+
+def set_override(
+    settings: Settings,
+    account_id: int,
+    reason: str,
+    expires_on: date,
+    band: str | None = None,
+    score_: float | None = None,
+    set_by: int | None = None,
+) -> None:
+    """Record a CSM's override; a later one for the same account wins while both are in force."""
+    from northstar.db.engine import session_scope
+    from northstar.health.models import HealthOverride
+
+    if band is None and score_ is None:
+        raise ValueError("an override sets a band, a score or both")
+    if not reason.strip():
+        raise ValueError("an override needs a reason")
+    if score_ is not None and not 0 <= score_ <= 100:
+        raise ValueError("an override's score is 0-100")
+    bands = {b.name for c in load_config(settings).scorecards for b in c.bands}
+    if band is not None and band not in bands:
+        raise ValueError(f"unknown band {band!r}; the scorecards' bands are {', '.join(sorted(bands))}")
+    with session_scope(settings.database_url) as s:
+        s.add(
+            HealthOverride(
+                account_id=account_id, band=band, score=score_, reason=reason, expires_on=expires_on, set_by=set_by
+            )
+        )
+
+
+def snapshot(settings: Settings, as_of: date, config: HealthConfig | None = None) -> HealthScores:
+    """Score every account as of ``as_of`` and keep it as that day's snapshot."""
+    from northstar.health.history import SnapshotStore
+
+    config = config or load_config(settings)
+    result = score_accounts(settings, as_of, config, load_overrides(settings))
+    SnapshotStore(settings.home / "health").write(as_of, result.scores, result.parts, config)
+    return result
+
+
 @dataclass(frozen=True)
 class HealthScores:
     as_of: date
