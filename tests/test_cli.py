@@ -27,6 +27,7 @@ COMMANDS = [
     ["health", "snapshot"],
     ["health", "override"],
     ["health", "check"],
+    ["risk", "backtest"],
     ["intake", "apply"],
     ["intake", "status"],
     ["webhooks", "create"],

@@ -30,6 +30,8 @@ intake_app = typer.Typer(help="The tracking API's intake log and its applier.", 
 app.add_typer(intake_app, name="intake")
 health_app = typer.Typer(help="Health scorecards: scores, their explanations, the measures.", no_args_is_help=True)
 app.add_typer(health_app, name="health")
+risk_app = typer.Typer(help="Churn risk: back-tests of the health scores (the model is coming).", no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
 webhooks_app = typer.Typer(help="Outbound webhooks: subscriptions and their delivery log.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
 console = Console()
@@ -640,6 +642,39 @@ def _account_ref(settings, ref: str) -> tuple[int, str]:  # type: ignore[no-unty
             err.print(f"[red]no account {ref!r}[/red]")
             raise typer.Exit(1) from None
         return acc.id, f"{acc.name} ({acc.external_id})"
+
+
+@risk_app.command("backtest")
+def risk_backtest(
+    as_of: list[str] = typer.Option(..., "--as-of", help="An observation day (repeat for several; pooled)."),
+    horizon: int = typer.Option(90, help="Days after the observation day in which churn or contraction counts."),
+    lead: int = typer.Option(0, help="Days skipped before the horizon starts (an outcome already under way)."),
+) -> None:
+    """Score past days and check the scores against what happened: AUC, PR-AUC, top-decile lift.
+
+    Example: [bold]northstar risk backtest --as-of 2026-04-01 --as-of 2026-07-01[/bold]
+    """
+    from northstar.health.backtest import scorecard_backtest
+    from northstar.store import open_settings
+
+    days = sorted(date.fromisoformat(d) for d in as_of)
+    with _progress() as bar:
+        task = bar.add_task("back-testing", total=None)
+        result = scorecard_backtest(open_settings(), days, horizon, lead)
+        bar.update(task, completed=1, total=1)
+    table = Table("predictor", "accounts", "positives", "base rate", "AUC", "PR-AUC", "top-decile lift")
+    table.title = f"Churn or contraction within {horizon} days of {', '.join(map(str, days))}"
+    for r in result.table().itertuples():
+        table.add_row(
+            r.predictor,
+            f"{r.accounts:,}",
+            f"{r.positives:,}",
+            f"{r.base_rate:.1%}",
+            f"{r.auc:.3f}",
+            f"{r.pr_auc:.3f}",
+            f"{r.top_decile_lift:.2f}",
+        )
+    console.print(table)
 
 
 @health_app.command("measures")
