@@ -28,6 +28,8 @@ COMMANDS = [
     ["health", "override"],
     ["health", "check"],
     ["risk", "backtest"],
+    ["risk", "train"],
+    ["risk", "score"],
     ["intake", "apply"],
     ["intake", "status"],
     ["webhooks", "create"],

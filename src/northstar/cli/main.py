@@ -30,7 +30,7 @@ intake_app = typer.Typer(help="The tracking API's intake log and its applier.", 
 app.add_typer(intake_app, name="intake")
 health_app = typer.Typer(help="Health scorecards: scores, their explanations, the measures.", no_args_is_help=True)
 app.add_typer(health_app, name="health")
-risk_app = typer.Typer(help="Churn risk: back-tests of the health scores (the model is coming).", no_args_is_help=True)
+risk_app = typer.Typer(help="Churn risk: the model, its scores and drivers, and back-tests.", no_args_is_help=True)
 app.add_typer(risk_app, name="risk")
 webhooks_app = typer.Typer(help="Outbound webhooks: subscriptions and their delivery log.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
@@ -649,31 +649,109 @@ def risk_backtest(
     as_of: list[str] = typer.Option(..., "--as-of", help="An observation day (repeat for several; pooled)."),
     horizon: int = typer.Option(90, help="Days after the observation day in which churn or contraction counts."),
     lead: int = typer.Option(0, help="Days skipped before the horizon starts (an outcome already under way)."),
+    months: int = typer.Option(12, help="Monthly observations the model trains on, before the first day."),
+    model: bool = typer.Option(True, help="Train and test the risk model too (--no-model: scorecards only)."),
 ) -> None:
-    """Score past days and check the scores against what happened: AUC, PR-AUC, top-decile lift.
+    """Score past days and check against what happened: the risk model (trained only on what was known
+    before the first day) and every health scorecard: AUC, PR-AUC, top-decile lift, Brier, calibration.
 
     Example: [bold]northstar risk backtest --as-of 2026-04-01 --as-of 2026-07-01[/bold]
     """
-    from northstar.health.backtest import scorecard_backtest
+    from northstar.health.backtest import model_backtest, scorecard_backtest
     from northstar.store import open_settings
 
+    settings = open_settings()
     days = sorted(date.fromisoformat(d) for d in as_of)
     with _progress() as bar:
         task = bar.add_task("back-testing", total=None)
-        result = scorecard_backtest(open_settings(), days, horizon, lead)
+        result = scorecard_backtest(settings, days, horizon, lead)
+        evaluations = list(result.results)
+        if model:
+            evaluations.insert(0, model_backtest(settings, days, horizon, lead, months)[0])
         bar.update(task, completed=1, total=1)
-    table = Table("predictor", "accounts", "positives", "base rate", "AUC", "PR-AUC", "top-decile lift")
+    table = Table("predictor", "accounts", "positives", "base rate", "AUC", "PR-AUC", "top-decile lift", "Brier")
     table.title = f"Churn or contraction within {horizon} days of {', '.join(map(str, days))}"
-    for r in result.table().itertuples():
+    for e in evaluations:
+        r = e.row()
         table.add_row(
-            r.predictor,
-            f"{r.accounts:,}",
-            f"{r.positives:,}",
-            f"{r.base_rate:.1%}",
-            f"{r.auc:.3f}",
-            f"{r.pr_auc:.3f}",
-            f"{r.top_decile_lift:.2f}",
+            str(r["predictor"]),
+            f"{r['accounts']:,}",
+            f"{r['positives']:,}",
+            f"{r['base_rate']:.1%}",
+            f"{r['auc']:.3f}",
+            f"{r['pr_auc']:.3f}",
+            f"{r['top_decile_lift']:.2f}",
+            "" if r["brier"] is None else f"{r['brier']:.4f}",
         )
+    console.print(table)
+    for e in evaluations:
+        if e.calibration is not None:
+            cal = Table("bin", "accounts", "predicted", "observed", title=f"Calibration of the {e.name}")
+            for c in e.calibration.itertuples():
+                cal.add_row(str(c.bin), f"{c.accounts:,}", f"{c.predicted:.1%}", f"{c.observed:.1%}")
+            console.print(cal)
+
+
+@risk_app.command("train")
+def risk_train(
+    as_of: str = typer.Option(None, "--as-of", help="Train on what was known by this day; default today."),
+    months: int = typer.Option(12, help="Monthly observations to learn from."),
+    horizon: int = typer.Option(90, help="Churn or contraction within this many days."),
+    lead: int = typer.Option(0, help="Days skipped before the horizon starts."),
+) -> None:
+    """Train the churn-risk model and keep it in the data folder (models/risk.pkl).
+
+    Example: [bold]northstar risk train --months 18[/bold]
+    """
+    from northstar.health.risk import model_path, train
+    from northstar.store import open_settings
+
+    settings = open_settings()
+    day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    with _progress() as bar:
+        task = bar.add_task(f"training on {months} months of observations", total=None)
+        try:
+            model, data = train(settings, day, months, horizon, lead)
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        bar.update(task, completed=1, total=1)
+    model.save(model_path(settings))
+    console.print(
+        f"trained on {len(data):,} examples from {model.trained_on[0]} to {model.trained_on[-1]} "
+        f"({data['label'].mean():.1%} churned or contracted within {horizon} days); saved to {model_path(settings)}"
+    )
+
+
+@risk_app.command("score")
+def risk_score(
+    as_of: str = typer.Option(None, "--as-of", help="Score as of this day; default today."),
+    fmt: str = typer.Option("table", "--format", help="table (the riskiest accounts) or csv."),
+    limit: int = typer.Option(20, help="Accounts shown in table format."),
+) -> None:
+    """Each paying account's probability of churn or contraction, with its main driver.
+
+    Example: [bold]northstar risk score --format csv > risk.csv[/bold]
+    """
+    from northstar.health.risk import RiskModel, model_path
+    from northstar.health.risk import score as risk_of
+    from northstar.store import open_settings
+
+    settings = open_settings()
+    day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    try:
+        model = RiskModel.load(model_path(settings))
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    out = _named(settings, risk_of(settings, model, day))
+    if fmt == "csv":
+        sys.stdout.write(out.to_csv(index=False))
+        return
+    title = f"Churn or contraction within {model.horizon} days, as of {day}"
+    table = Table("account", "name", "risk", "main driver", title=title)
+    for r in out.head(limit).itertuples():
+        table.add_row(r.external_id, r.name, f"{r.risk:.1%}", str(r.top_driver or ""))
     console.print(table)
 
 
@@ -712,7 +790,8 @@ def health_check(file: Path = typer.Argument(..., help="A scorecard file (YAML).
         console.print(f"{c.name}: {len(c.groups)} groups, {len(c.measures)} measures; applies to {who}")
 
 
-def _named_scores(settings, scores):  # type: ignore[no-untyped-def]
+def _named(settings, frame):  # type: ignore[no-untyped-def]
+    """Rows indexed by account id with the account's external id and name in front, in the frame's order."""
     import pyarrow as pa
 
     from northstar.metrics.service import load_table
@@ -722,7 +801,25 @@ def _named_scores(settings, scores):  # type: ignore[no-untyped-def]
         "SELECT id, external_id, name FROM accounts",
         pa.schema([("account_id", pa.int64()), ("external_id", pa.string()), ("name", pa.string())]),
     ).to_pandas()
-    out = names.merge(scores.reset_index(), on="account_id", how="inner")
+    return (
+        frame.rename_axis("account_id")
+        .reset_index()
+        .merge(names, on="account_id", how="left")
+        .pipe(
+            lambda d: d[
+                [
+                    "account_id",
+                    "external_id",
+                    "name",
+                    *[c for c in d.columns if c not in ("account_id", "external_id", "name")],
+                ]
+            ]
+        )
+    )
+
+
+def _named_scores(settings, scores):  # type: ignore[no-untyped-def]
+    out = _named(settings, scores)
     cols = ["account_id", "external_id", "name", "scorecard", "score", "band", "final_score", "final_band"]
     return out[cols + ["rolled_up_from", "override_reason"]]
 

@@ -31,6 +31,19 @@ class Backtest:
         return pd.DataFrame([r.row() for r in self.results])
 
 
+def model_backtest(
+    settings: Settings, days: list[date], horizon: int = 90, lead: int = 0, months: int = 12
+) -> tuple[Evaluation, object]:
+    """The risk model trained on what was known at the first observation day (outcome windows closed by
+    then), scored on the observation days it has never seen: an out-of-time test."""
+    from northstar.health.risk import examples, train
+
+    model, _ = train(settings, min(days), months, horizon, lead)
+    test = examples(settings, days, horizon, lead)
+    p = model.predict(test.set_index("account_id"))
+    return evaluate("risk model", test["label"], p, probability=True), model
+
+
 def scorecard_backtest(
     settings: Settings,
     days: list[date],
