@@ -46,6 +46,9 @@ USAGE = {
     "events_trend": Source("events in the last 30 days over the 30 before, minus 1", "ratio"),
     "users_trend": Source("active users in the last 30 days over the 30 before, minus 1", "ratio"),
     "active_days_trend": Source("active days in the last 30 days over the 30 before, minus 1", "ratio"),
+    "events_30d_vs_90d": Source("events in the last 30 days over a third of the last 90, minus 1", "ratio"),
+    "active_days_30d_vs_90d": Source("active days in the last 30 days over a third of the last 90, minus 1", "ratio"),
+    "users_30d_vs_90d": Source("users active in the last 30 days over those active in the last 90", "ratio"),
 }
 CATALOGUE: dict[str, Source] = {
     **{f"usage.{k}": v for k, v in USAGE.items()},
@@ -179,8 +182,13 @@ def _start(as_of: date) -> datetime:
 def _usage(settings: Settings, as_of: date) -> pd.DataFrame:
     from northstar.metrics.service import usage_figures
 
-    features = usage_figures(settings, as_of)[0].to_pandas().set_index("account_id")
-    return features[[c for c in USAGE if c in features.columns]].astype(float)
+    f = usage_figures(settings, as_of)[0].to_pandas().set_index("account_id").drop(columns=["last_active"])
+    f = f.astype(float)
+    # slower drifts than the 30-over-30 trends: the last 30 days against the quarter they end
+    f["events_30d_vs_90d"] = f["events_30d"] / (f["events_90d"] / 3).where(f["events_90d"] > 0) - 1
+    f["active_days_30d_vs_90d"] = f["active_days_30d"] / (f["active_days_90d"] / 3).where(f["active_days_90d"] > 0) - 1
+    f["users_30d_vs_90d"] = f["users_30d"] / f["users_90d"].where(f["users_90d"] > 0)
+    return f[[c for c in USAGE if c in f.columns]]
 
 
 def _feedback(settings: Settings, as_of: date) -> pd.DataFrame:
