@@ -49,6 +49,7 @@ USAGE = {
     "events_30d_vs_90d": Source("events in the last 30 days over a third of the last 90, minus 1", "ratio"),
     "active_days_30d_vs_90d": Source("active days in the last 30 days over a third of the last 90, minus 1", "ratio"),
     "users_30d_vs_90d": Source("users active in the last 30 days over those active in the last 90", "ratio"),
+    "events_30d_vs_61_90d": Source("events in the last 30 days over those 61-90 days ago, minus 1", "ratio"),
 }
 CATALOGUE: dict[str, Source] = {
     **{f"usage.{k}": v for k, v in USAGE.items()},
@@ -188,6 +189,8 @@ def _usage(settings: Settings, as_of: date) -> pd.DataFrame:
     f["events_30d_vs_90d"] = f["events_30d"] / (f["events_90d"] / 3).where(f["events_90d"] > 0) - 1
     f["active_days_30d_vs_90d"] = f["active_days_30d"] / (f["active_days_90d"] / 3).where(f["active_days_90d"] > 0) - 1
     f["users_30d_vs_90d"] = f["users_30d"] / f["users_90d"].where(f["users_90d"] > 0)
+    oldest = f["events_90d"] - f["events_30d"] - f["events_prev_30d"]  # days 61-90 before
+    f["events_30d_vs_61_90d"] = f["events_30d"] / oldest.where(oldest > 0) - 1
     return f[[c for c in USAGE if c in f.columns]]
 
 
