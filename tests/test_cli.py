@@ -26,6 +26,7 @@ COMMANDS = [
     ["health", "measures"],
     ["health", "snapshot"],
     ["health", "override"],
+    ["health", "alerts"],
     ["health", "check"],
     ["risk", "backtest"],
     ["risk", "train"],

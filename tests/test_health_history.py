@@ -110,3 +110,39 @@ def test_overrides_are_validated_stored_and_the_newest_wins(lite):
     kept = SnapshotStore(lite.home / "health").scores(DAY)
     assert kept.loc[1, "final_band"] == "green" and kept.loc[1, "config"] == fingerprint(load_config(lite))
     assert score_accounts(lite, DAY).scores.loc[1, "override_reason"] is None  # none passed, none applied
+
+
+def test_alerts_when_a_band_worsens_or_risk_crosses(tmp_path):
+    from northstar.health.alerts import alerts
+
+    config = parse(
+        {
+            "scorecards": [
+                {
+                    **CONFIG.scorecards[0].model_dump(exclude_none=True),
+                    "bands": [{"name": "red", "below": 40}, {"name": "yellow", "below": 70}, {"name": "green"}],
+                }
+            ]
+        }
+    )
+    store = SnapshotStore(tmp_path)
+
+    def write(day, scores):
+        s, p = frame(scores)
+        s["final_band"] = [config.scorecards[0].band(v) for v in s["final_score"]]
+        store.write(day, s, p, config)
+
+    write(DAY - timedelta(days=1), {1: 80, 2: 50, 3: 65, 4: 30})
+    write(DAY, {1: 60, 2: 35, 3: 75, 4: 20})  # 1 green->yellow, 2 yellow->red, 3 better, 4 red still
+    store.write_risk(
+        DAY - timedelta(days=1), pd.DataFrame({"risk": [0.1, 0.5, 0.2], "top_driver": ["a", "b", "c"]}, index=[1, 2, 3])
+    )
+    store.write_risk(DAY, pd.DataFrame({"risk": [0.35, 0.6, 0.29], "top_driver": ["usage", "b", "c"]}, index=[1, 2, 3]))
+    feed = alerts(store, DAY, config, risk_threshold=0.3)
+    got = sorted(zip(feed.account_id, feed.kind, feed.before, feed.now, strict=True))
+    assert got == [
+        (1, "band_worsened", "green", "yellow"),
+        (1, "risk_crossed", "10%", "35%"),
+        (2, "band_worsened", "yellow", "red"),
+    ]
+    assert alerts(store, DAY - timedelta(days=1), config).empty  # nothing earlier to compare with

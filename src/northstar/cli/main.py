@@ -605,6 +605,39 @@ def health_snapshot(
     )
 
 
+@health_app.command("alerts")
+def health_alerts(
+    as_of: str = typer.Option(None, "--as-of", help="The snapshot day (YYYY-MM-DD); default today."),
+    risk_threshold: float = typer.Option(0.3, help="A risk alert when the probability crosses this."),
+    fmt: str = typer.Option("table", "--format", help="table or csv."),
+) -> None:
+    """Accounts whose band worsened, or whose risk crossed the threshold, since the previous snapshot.
+
+    Example: [bold]northstar health alerts --risk-threshold 0.25[/bold]
+    """
+    from northstar.health.alerts import alerts
+    from northstar.health.history import SnapshotStore
+    from northstar.health.service import load_config
+    from northstar.store import open_settings
+
+    settings = open_settings()
+    day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    feed = alerts(SnapshotStore(settings.home / "health"), day, load_config(settings), risk_threshold)
+    out = _named(settings, feed.set_index("account_id")) if len(feed) else feed
+    if fmt == "csv":
+        sys.stdout.write(out.to_csv(index=False))
+        return
+    if not len(out):
+        console.print(
+            f"no alerts for {day} (it needs that day's snapshot and an earlier one: 'northstar health snapshot')"
+        )
+        return
+    table = Table("account", "name", "alert", "before", "now", "detail", title=f"Alerts on {day}")
+    for r in out.itertuples():
+        table.add_row(r.external_id, r.name, r.kind.replace("_", " "), str(r.before), str(r.now), r.detail)
+    console.print(table)
+
+
 @health_app.command("override")
 def health_override(
     account: str = typer.Argument(..., help="Internal id, external id or exact name."),

@@ -6,7 +6,8 @@ A snapshot is every account's score of one day, written under ``NORTHSTAR_HOME/h
   and the scorecard file's fingerprint (so a trend never compares scores of two different scorecards
   without saying so);
 * ``parts/<day>.parquet``: each account's measures (value, points, weight, contribution), for the
-  explanation of what changed. Parts are kept for ``PARTS_DAYS`` days, scores for ever.
+  explanation of what changed. Parts are kept for ``PARTS_DAYS`` days, scores for ever;
+* ``risk/<day>.parquet``: the churn-risk model's probability and main driver, when a model is trained.
 
 Files are replaced whole (written aside, then renamed): a reader sees a day's old snapshot or its new one.
 When a scorecard changes, ``northstar health snapshot --from DAY`` scores the past days again, from the
@@ -65,6 +66,14 @@ class SnapshotStore:
     def parts(self, day: date) -> pd.DataFrame | None:
         path = self._path("parts", day)
         return pq.read_table(path).to_pandas() if path.exists() else None
+
+    def write_risk(self, day: date, risk: pd.DataFrame) -> None:
+        """The risk model's probabilities of the day (index account_id: risk, top_driver)."""
+        _replace(self._path("risk", day), pa.Table.from_pandas(risk.rename_axis("account_id").reset_index()))
+
+    def risk(self, day: date) -> pd.DataFrame | None:
+        path = self._path("risk", day)
+        return pq.read_table(path).to_pandas().set_index("account_id") if path.exists() else None
 
     def before(self, day: date) -> date | None:
         """The newest snapshot day before ``day``."""

@@ -120,12 +120,18 @@ def set_override(
 
 
 def snapshot(settings: Settings, as_of: date, config: HealthConfig | None = None) -> HealthScores:
-    """Score every account as of ``as_of`` and keep it as that day's snapshot."""
+    """Score every account as of ``as_of`` and keep it as that day's snapshot (with the churn risk, when
+    a model has been trained)."""
     from northstar.health.history import SnapshotStore
+    from northstar.health.risk import RiskModel, model_path
+    from northstar.health.risk import score as risk_of
 
     config = config or load_config(settings)
     result = score_accounts(settings, as_of, config, load_overrides(settings))
-    SnapshotStore(settings.home / "health").write(as_of, result.scores, result.parts, config)
+    store = SnapshotStore(settings.home / "health")
+    store.write(as_of, result.scores, result.parts, config)
+    if model_path(settings).exists():
+        store.write_risk(as_of, risk_of(settings, RiskModel.load(model_path(settings)), as_of))
     return result
 
 
