@@ -67,7 +67,7 @@ def test_trends_compare_like_with_like(tmp_path):
     assert t.loc[1, "change_7d"] == -15 and t.loc[1, "change_30d"] == -20
     assert t.loc[2, "change_30d"] == 40 and t.loc[2, "band_30d_ago"] == "red"
     assert np.isnan(t.loc[3, "change_30d"])  # not scored then
-    assert t["change_90d"].isna().all()  # no snapshot 90 days before
+    assert t["change_90d"].isna().all() and t["band_90d_ago"].isna().all()  # no snapshot 90 days before
     assert store.before(DAY) == DAY - timedelta(days=7)
     with pytest.raises(LookupError, match="no health snapshot"):
         store.trends(DAY + timedelta(days=1))

@@ -33,7 +33,7 @@ def alerts(store: SnapshotStore, day: date, config: HealthConfig, risk_threshold
         ranks = order.get(r["scorecard"], {})
         a, b = ranks.get(r["final_band_before"]), ranks.get(r["final_band"])
         if a is not None and b is not None and b < a:
-            detail = f"health {r['final_score_before']:.0f} → {r['final_score']:.0f}"
+            detail = f"health {r['final_score_before']:.1f} → {r['final_score']:.1f}"
             if r.get("override_reason"):
                 detail += f" (override: {r['override_reason']})"
             rows.append([account_id, "band_worsened", r["final_band_before"], r["final_band"], since, detail])

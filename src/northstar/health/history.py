@@ -92,6 +92,7 @@ class SnapshotStore:
             then = self.scores(day - timedelta(days=w))
             if then is None:
                 out[f"change_{w}d"] = float("nan")
+                out[f"band_{w}d_ago"] = None
                 continue
             same = then["config"].reindex(out.index) == now["config"]
             same &= then["scorecard"].reindex(out.index) == now["scorecard"]
