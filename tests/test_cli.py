@@ -29,6 +29,7 @@ COMMANDS = [
     ["health", "alerts"],
     ["health", "check"],
     ["risk", "backtest"],
+    ["risk", "weights"],
     ["risk", "train"],
     ["risk", "score"],
     ["intake", "apply"],

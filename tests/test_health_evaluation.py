@@ -163,3 +163,47 @@ def test_a_scorecard_that_sees_churn_coming_scores_well_in_the_backtest(lite):
         }
     )
     assert scorecard_backtest(lite, [day], 90, config=blind).results[0].auc == 0.5  # every score the same
+
+
+def test_suggested_weights_credit_the_measure_that_predicts():
+    import pandas as pd
+
+    from northstar.health.scorecard import parse
+    from northstar.health.weights import suggest
+
+    card = parse(
+        {
+            "scorecards": [
+                {
+                    "name": "c",
+                    "groups": [
+                        {
+                            "name": "g",
+                            "weight": 3,
+                            "measures": [
+                                {"name": "signal", "source": "usage.events_30d", "map": {"percentile": "higher"}}
+                            ],
+                        },
+                        {
+                            "name": "h",
+                            "weight": 1,
+                            "measures": [
+                                {"name": "noise", "source": "usage.users_30d", "map": {"percentile": "higher"}}
+                            ],
+                        },
+                    ],
+                }
+            ]
+        }
+    ).scorecards[0]
+    rng = np.random.default_rng(5)
+    n = 20_000
+    signal, noise = rng.uniform(0, 100, n), rng.uniform(0, 100, n)
+    z = (signal - signal.mean()) / signal.std()
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-2.0 - 0.8 * z)))).astype(int)  # true beta: -0.8 per sd
+    t = suggest(pd.DataFrame({"label": y, "signal": signal, "noise": noise}), card).set_index("measure")
+    assert t.loc["signal", "ci_low"] < -0.8 < t.loc["signal", "ci_high"]  # the truth inside its interval
+    assert t.loc["noise", "ci_low"] < 0 < t.loc["noise", "ci_high"]
+    assert (t.loc["signal", "suggested_share"], t.loc["noise", "suggested_share"]) == (1.0, 0.0)
+    assert (t.loc["signal", "current_share"], t.loc["noise", "current_share"]) == (0.75, 0.25)
+    assert t.loc["signal", "auc_alone"] > 0.65 and abs(t.loc["noise", "auc_alone"] - 0.5) < 0.03

@@ -725,6 +725,44 @@ def risk_backtest(
             console.print(cal)
 
 
+@risk_app.command("weights")
+def risk_weights(
+    as_of: list[str] = typer.Option(..., "--as-of", help="An observation day (repeat for several; pooled)."),
+    horizon: int = typer.Option(90, help="Churn or contraction within this many days."),
+    lead: int = typer.Option(0, help="Days skipped before the horizon starts."),
+    scorecard: str = typer.Option(None, help="The scorecard (default: the one for every other account)."),
+) -> None:
+    """Suggest scorecard weights from the data: which measures' points told churn apart, with the evidence.
+
+    Example: [bold]northstar risk weights --as-of 2026-05-01 --as-of 2026-06-01 --as-of 2026-07-01[/bold]
+    """
+    from northstar.health.weights import suggest_for
+    from northstar.store import open_settings
+
+    days = sorted(date.fromisoformat(d) for d in as_of)
+    with _progress() as bar:
+        task = bar.add_task("fitting", total=None)
+        card, table_, n, positives = suggest_for(open_settings(), days, horizon, lead, scorecard)
+        bar.update(task, completed=1, total=1)
+    title = f"Scorecard {card.name}: {n:,} examples, {positives:,} churned or contracted within {horizon} days"
+    table = Table("measure", "β (per sd)", "95% interval", "AUC alone", "missing", "current", "suggested", title=title)
+    for r in table_.itertuples():
+        table.add_row(
+            r.measure,
+            f"{r.beta:+.3f}",
+            f"{r.ci_low:+.3f} … {r.ci_high:+.3f}",
+            f"{r.auc_alone:.3f}",
+            f"{r.missing:.0%}",
+            f"{r.current_share:.0%}",
+            f"{r.suggested_share:.0%}",
+        )
+    console.print(table)
+    console.print(
+        "β < 0 with its interval below 0: more points, less churn. Correlated measures share credit: read, then "
+        "decide (docs/health.md)."
+    )
+
+
 @risk_app.command("train")
 def risk_train(
     as_of: str = typer.Option(None, "--as-of", help="Train on what was known by this day; default today."),
