@@ -27,6 +27,7 @@ COMMANDS = [
     ["health", "snapshot"],
     ["health", "override"],
     ["health", "alerts"],
+    ["health", "satisfaction"],
     ["health", "check"],
     ["risk", "backtest"],
     ["risk", "weights"],

@@ -207,3 +207,36 @@ def test_suggested_weights_credit_the_measure_that_predicts():
     assert (t.loc["signal", "suggested_share"], t.loc["noise", "suggested_share"]) == (1.0, 0.0)
     assert (t.loc["signal", "current_share"], t.loc["noise", "current_share"]) == (0.75, 0.25)
     assert t.loc["signal", "auc_alone"] > 0.65 and abs(t.loc["noise", "auc_alone"] - 0.5) < 0.03
+
+
+def test_spearman_interval_and_quadrants_by_hand():
+    import math
+
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    from northstar.health.satisfaction import quadrants, spearman_interval
+
+    x = [1, 2, 3, 4, 5, 6, 7, 8, np.nan]
+    y = [2, 1, 4, 3, 6, 5, 8, 7, 1]
+    rho, low, high, n = spearman_interval(x, y)
+    assert n == 8 and rho == pytest.approx(spearmanr(x[:8], y[:8]).statistic)
+    se = math.sqrt((1 + rho**2 / 2) / (n - 3))  # Bonett & Wright
+    assert (low, high) == pytest.approx(
+        (math.tanh(math.atanh(rho) - 1.959964 * se), math.tanh(math.atanh(rho) + 1.959964 * se))
+    )
+    assert math.isnan(spearman_interval([1, 1, 1, 1, 1], [1, 2, 3, 4, 5])[0])  # a constant has no rank order
+
+    table = pd.DataFrame(
+        {
+            "feedback.nps_last": [10, 10, 9, 3, 3, 2, 10, 4],
+            "usage.breadth_30d": [0.1, 0.1, 0.9, 0.9, 0.1, 0.1, 0.9, 0.9],
+            "churned": [1, 1, 0, 0, 1, 0, 0, 0],
+        }
+    )
+    q = quadrants(table).set_index(["satisfied", "successful"])
+    assert q.loc[("satisfied", "not successful"), "churn_rate"] == 1.0  # happy, not succeeding: gone
+    assert q.loc[("satisfied", "successful"), "churn_rate"] == 0.0
+    assert q.loc[("not satisfied", "not successful"), ["accounts", "churned"]].tolist() == [2, 1]
+    low, high = q.loc[("satisfied", "successful"), ["low", "high"]]
+    assert low == 0 and high == pytest.approx(0.6576, abs=1e-3)  # Wilson, 0 of 2

@@ -605,6 +605,51 @@ def health_snapshot(
     )
 
 
+@health_app.command("satisfaction")
+def health_satisfaction(
+    as_of: str = typer.Option(..., "--as-of", help="The observation day (YYYY-MM-DD); outcomes come after it."),
+    horizon: int = typer.Option(180, help="Days after it in which churn, contraction and expansion count."),
+    segments: bool = typer.Option(False, "--segments", help="Also each segment's correlations."),
+) -> None:
+    """Satisfaction beside success and outcomes: is a happy customer a successful one, and does it stay?
+
+    Example: [bold]northstar health satisfaction --as-of 2026-04-01 --horizon 180[/bold]
+    """
+    from northstar.health.satisfaction import account_table, correlations, quadrants
+    from northstar.store import open_settings
+
+    day = date.fromisoformat(as_of)
+    table_ = account_table(open_settings(), day, horizon)
+    corr = correlations(table_, by_segment=segments)
+    out = Table(
+        "segment",
+        "x",
+        "y",
+        "Spearman ρ",
+        "95% interval",
+        "accounts",
+        title=f"As of {day}, outcomes within {horizon} days",
+    )
+    for r in corr.itertuples():
+        if r.rho != r.rho:
+            continue
+        out.add_row(r.segment, r.x, r.y, f"{r.rho:+.3f}", f"{r.low:+.3f} … {r.high:+.3f}", f"{r.n:,}")
+    console.print(out)
+    quad = Table(
+        "satisfied (NPS 9-10)", "successful (breadth ≥ median)", "accounts", "churned", "churn rate", "95% interval"
+    )
+    for r in quadrants(table_).itertuples():
+        quad.add_row(
+            r.satisfied,
+            r.successful,
+            f"{r.accounts:,}",
+            f"{r.churned:,}",
+            f"{r.churn_rate:.1%}",
+            f"{r.low:.1%} … {r.high:.1%}",
+        )
+    console.print(quad)
+
+
 @health_app.command("alerts")
 def health_alerts(
     as_of: str = typer.Option(None, "--as-of", help="The snapshot day (YYYY-MM-DD); default today."),

@@ -5,6 +5,7 @@ For an observation day ``t`` (features as of the start of ``t``), a horizon ``h`
 * **eligible**: accounts paying on the day before ``t`` (MRR > 0 in force on ``t - 1``), and still paying
   as much on ``t + l - 1`` (an account whose fall already happened in the lead time is no longer a forecast);
 * **churned**: no MRR in force on ``t + l + h - 1``; **contracted**: less MRR than on ``t - 1``, more than 0;
+  **expanded**: more;
 * **label** = churned or contracted (``contraction=False``: churned only).
 
 MRR is in the reporting currency at the rates of ``t`` for both ends (constant currency): a currency's swing
@@ -42,6 +43,7 @@ def outcomes(
     out = pd.DataFrame({"mrr_start": start, "mrr_end": end})[still]
     out["churned"] = out.mrr_end <= 1e-9
     out["contracted"] = ~out.churned & (out.mrr_end < out.mrr_start - 1e-6)
+    out["expanded"] = out.mrr_end > out.mrr_start + 1e-6
     out["label"] = (out.churned | (out.contracted & contraction)).astype(int)
     out.index.name = "account_id"
     return out
