@@ -41,7 +41,7 @@ USAGE = {
     "active_days_90d": Source("days with any event in the last 90 days", "active days"),
     "stickiness": Source("DAU / MAU over the last 30 days", "ratio"),
     "features_30d": Source("distinct features used in the last 30 days", "features"),
-    "breadth_30d": Source("share of the product's features used in the last 30 days", "ratio"),
+    "breadth_30d": Source("share of the product's features used in the last 30 days", "share of features"),
     "days_since_active": Source("days since the last event", "days"),
     "events_trend": Source("events in the last 30 days over the 30 before, minus 1", "ratio"),
     "users_trend": Source("active users in the last 30 days over the 30 before, minus 1", "ratio"),
@@ -87,9 +87,10 @@ FUNCTIONS = {
     "exp",
     "sign",
 }
-#: Units of counts (and money): an account with no rows has 0 of them, not a missing value.
+#: Units of counts (and money, and the share of features used): an account with no rows has 0 of them, not a
+#: missing value.
 COUNTS = ("events", "users", "active days", "features", "tickets", "invoices", "attempts", "touchpoints", "answers")
-COUNTS += ("money", "contacts")
+COUNTS += ("money", "contacts", "share of features")
 _NAME = re.compile(r"\b([a-z]+)\.([a-z0-9_]+)\b")
 
 
