@@ -8,7 +8,8 @@
   unresolved.
 * The monthly churn hazard is ``sigmoid(-4.6 + 1.6 declining + 0.8 unresolved>=2 + 1.0 no_dm
   - 0.45 key_features + 0.3 smb)``; sentiment has no direct effect. Annual contracts can churn only at
-  renewal, with the hazard compounded over the year.
+  renewal, with the hazard compounded over the year. Contraction follows the same story, milder:
+  ``sigmoid(-5.4 + 2.2 declining + 1.0 no_dm + 0.6 unresolved>=2 - 0.3 key_features)``.
 * NPS follows sentiment first (``8.1 + 1.3 sentiment + 0.35 fit - 1.0 unresolved``), so NPS and success
   disagree for the two archetypes, as they do in real customer bases.
 
@@ -382,7 +383,10 @@ class DemoBuilder:
                         open_term(int(i), line, day)
             # Expansion and contraction.
             grow = active & ~declining & (tenure >= 3) & (rng.random(n) < sigmoid(-5.0 + 0.4 * adopted + 0.4 * t.fit))
-            shrink = active & (tenure >= 3) & (rng.random(n) < 0.005 + 0.06 * declining)
+            # Contraction follows the churn story, milder: a declining account, a sponsor not engaged and
+            # unresolved tickets shrink; adopted key features hold the seats.
+            shrink_logit = -5.4 + 2.2 * declining + 1.0 * ~t.dm_engaged + 0.6 * (unresolved_recent >= 2) - 0.3 * adopted
+            shrink = active & (tenure >= 3) & (rng.random(n) < sigmoid(shrink_logit))
             for i in np.flatnonzero(grow | shrink):
                 day = month + timedelta(days=int(rng.integers(0, 28)))
                 if day > cfg.as_of:
