@@ -63,3 +63,15 @@ def test_a_saved_model_loads_the_same(tmp_path):
     assert np.allclose(again.predict(x), model.predict(x))
     with pytest.raises(FileNotFoundError, match="northstar risk train"):
         RiskModel.load(tmp_path / "none.pkl")
+
+
+def test_categories_are_read_with_the_training_levels():
+    data = synthetic(3000, seed=4)
+    data["segment"] = np.where(data["usage.active_days_30d"] < 10, "SMB", "Enterprise")
+    model = RiskModel().fit(data)
+    assert model.categories_ == {"segment": ["Enterprise", "SMB"]}
+    x = synthetic(20, seed=6)
+    x["segment"] = ["SMB", "Mid-Market"] * 10  # a level never seen: treated as missing, not an error
+    p = model.predict(x)
+    assert p.shape == (20,) and np.isfinite(p).all()
+    assert "segment" in model.contributions(x).columns

@@ -32,6 +32,8 @@ from northstar.health.labels import outcomes
 from northstar.health.measures import CATALOGUE, measure_values
 
 FEATURES = list(CATALOGUE)
+#: Account attributes the model reads beside the measures, as categories.
+CATEGORIES = ("segment",)
 PARAMS = {
     "n_estimators": 300,
     "learning_rate": 0.05,
@@ -63,13 +65,25 @@ def observation_days(train_until: date, months: int, horizon: int, lead: int) ->
 def examples(settings: Settings, days: list[date], horizon: int = 90, lead: int = 0) -> pd.DataFrame:
     """Training examples: one row per (day, eligible account) with ``FEATURES`` and ``label``."""
     frames = []
+    attrs = account_attributes(settings)
     for day in days:
-        x = measure_values(settings, day, FEATURES)
+        x = measure_values(settings, day, FEATURES).join(attrs, how="left")
         y = outcomes(settings, day, horizon, lead)[["label"]]
         j = y.join(x, how="inner")
         j.insert(0, "day", day)
         frames.append(j.reset_index())
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["day", "account_id", "label"])
+
+
+def account_attributes(settings: Settings) -> pd.DataFrame:
+    """The ``CATEGORIES`` of every account (index account_id)."""
+    import pyarrow as pa
+
+    from northstar.metrics.service import load_table
+
+    cols = ", ".join(CATEGORIES)
+    schema = pa.schema([("account_id", pa.int64()), *[(c, pa.string()) for c in CATEGORIES]])
+    return load_table(settings, f"SELECT id, {cols} FROM accounts", schema).to_pandas().set_index("account_id")
 
 
 @dataclass
@@ -78,7 +92,8 @@ class RiskModel:
 
     horizon: int = 90
     lead: int = 0
-    features: list[str] = field(default_factory=lambda: list(FEATURES))
+    features: list[str] = field(default_factory=lambda: [*FEATURES, *CATEGORIES])
+    categories_: dict[str, list[str]] = field(default_factory=dict)
     trained_on: list[date] = field(default_factory=list)
     booster_: object = None
     calibrator_: object = None
@@ -93,7 +108,9 @@ class RiskModel:
         rng = np.random.default_rng(seed)
         calib = set(rng.choice(accounts, size=max(1, len(accounts) // 5), replace=False).tolist())
         is_cal = data["account_id"].isin(calib).to_numpy()
-        x, y = data[self.features].astype(float), data["label"].to_numpy()
+        self.features = [f for f in self.features if f in data.columns]
+        self.categories_ = {c: sorted(data[c].dropna().astype(str).unique()) for c in CATEGORIES if c in self.features}
+        x, y = self._frame(data), data["label"].to_numpy()
         model = LGBMClassifier(random_state=seed, **PARAMS)
         model.fit(x[~is_cal], y[~is_cal])
         self.booster_ = model
@@ -103,8 +120,18 @@ class RiskModel:
         self.trained_on = sorted(set(data["day"]))
         return self
 
+    def _frame(self, x: pd.DataFrame) -> pd.DataFrame:
+        """The model's inputs: measures as floats, attributes as categories with the training's levels."""
+        out = pd.DataFrame(index=x.index)
+        for f in self.features:
+            if f in self.categories_:
+                out[f] = pd.Categorical(x[f].astype("string"), categories=self.categories_[f])
+            else:
+                out[f] = x[f].astype(float)
+        return out
+
     def _logit(self, x: pd.DataFrame) -> np.ndarray:
-        raw = self.booster_.predict_proba(x[self.features].astype(float), raw_score=True)  # type: ignore[union-attr]
+        raw = self.booster_.predict_proba(self._frame(x), raw_score=True)  # type: ignore[union-attr]
         return np.asarray(raw).reshape(-1, 1)
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
@@ -113,7 +140,7 @@ class RiskModel:
 
     def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
         """Each feature's Shapley push on the log-odds (and ``base``), per row of ``x``."""
-        c = self.booster_.predict(x[self.features].astype(float), pred_contrib=True)  # type: ignore[union-attr]
+        c = self.booster_.predict(self._frame(x), pred_contrib=True)  # type: ignore[union-attr]
         return pd.DataFrame(c, index=x.index, columns=[*self.features, "base"])
 
     def drivers(self, x: pd.DataFrame, top: int = 3) -> pd.DataFrame:
@@ -164,7 +191,8 @@ def score(settings: Settings, model: RiskModel, as_of: date) -> pd.DataFrame:
     from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA
     from northstar.metrics.service import load_terms
 
-    x = measure_values(settings, as_of, model.features)
+    measures = [f for f in model.features if f in CATALOGUE]
+    x = measure_values(settings, as_of, measures).join(account_attributes(settings), how="left")
     terms = load_terms(settings, SUBSCRIPTION_SCHEMA, as_of).to_pandas()
     paying = mrr_on(terms, as_of - timedelta(days=1))
     x = x.loc[x.index.intersection(paying[paying > 0].index)]
