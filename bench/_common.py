@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -32,6 +34,19 @@ def revision() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + (" + uncommitted changes in src/" if dirty else "")
+
+
+def scratch(home: Path, to: Path, copy: tuple[str, ...] = ()) -> Path:
+    """A copy of a data folder a run may change: events and rollups made of hard links (stores never change a
+    file in place; they write new ones and rename), and the files in ``copy`` (e.g. the database) copied."""
+    shutil.rmtree(to, ignore_errors=True)
+    to.mkdir(parents=True)
+    for folder in ("events", "rollups"):
+        if (home / folder).exists():
+            shutil.copytree(home / folder, to / folder, copy_function=os.link)
+    for name in copy:
+        shutil.copy2(home / name, to / name)
+    return to
 
 
 def gib(n: float) -> str:

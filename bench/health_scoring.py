@@ -13,7 +13,6 @@ the best of ``--repeat``. The measures both compute are compared account by acco
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import tempfile
 from datetime import date, timedelta
@@ -22,18 +21,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from _common import best, revision
+from _common import best, revision, scratch
 from northstar import duck
-
-
-def scratch(home: Path) -> Path:
-    """A copy of the data folder the run may change (the schema is migrated, rollups refreshed): the
-    database copied, events linked, rollups hard-linked (stores never change a file in place)."""
-    out = Path(tempfile.mkdtemp(prefix="ns-health-bench-"))
-    shutil.copy2(home / "northstar.db", out / "northstar.db")
-    os.symlink(home / "events", out / "events")
-    shutil.copytree(home / "rollups", out / "rollups", copy_function=os.link)
-    return out
 
 
 def hand_sql(settings, as_of: date):  # type: ignore[no-untyped-def]
@@ -170,7 +159,7 @@ def main() -> None:
     ap.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 1))
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    home = scratch(args.home.resolve())
+    home = scratch(args.home.resolve(), Path(tempfile.mkdtemp(prefix="ns-health-bench-")), copy=("northstar.db",))
     try:
         from northstar.health.service import score_accounts
         from northstar.store import open_settings

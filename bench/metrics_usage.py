@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -43,18 +42,9 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from _common import best, gib, revision
+from _common import best, gib, revision, scratch
 
 MEMORY = "1536MB"  # the same DuckDB limit for the SQL baseline and for northstar
-
-
-def scratch(home: Path, to: Path) -> Path:
-    """A copy of the data folder's events and rollups made of hard links."""
-    shutil.rmtree(to, ignore_errors=True)
-    for folder in ("events", "rollups"):
-        if (home / folder).exists():
-            shutil.copytree(home / folder, to / folder, copy_function=os.link)
-    return to
 
 
 def settings_for(home: Path):  # type: ignore[no-untyped-def]

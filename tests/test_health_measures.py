@@ -11,7 +11,7 @@ import pytest
 from northstar.accounts.models import Account, Contact, ContactRole
 from northstar.db.engine import session_scope
 from northstar.feedback.models import Feedback, SurveyType
-from northstar.health.measures import CATALOGUE, MeasureError, check_expression, evaluate, measure_values
+from northstar.health.measures import CATALOGUE, MeasureError, check_expression, evaluate_expressions, measure_values
 from northstar.health.service import score_accounts
 from northstar.revenue.models import Invoice, Subscription, SubscriptionStatus
 from northstar.store import rollup_store
@@ -220,7 +220,7 @@ def test_expressions_are_checked_and_evaluated(lite):
     import pandas as pd
 
     values = pd.DataFrame({"usage.events_30d": [10.0, 0.0], "usage.users_30d": [4.0, 0.0]}, index=[7, 8])
-    out = evaluate({"epu": "usage.events_30d / greatest(usage.users_30d, 1)"}, values)
+    out = evaluate_expressions({"epu": "usage.events_30d / greatest(usage.users_30d, 1)"}, values)
     assert list(out["epu"]) == [2.5, 0.0]
 
 

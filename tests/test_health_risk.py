@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from northstar.health.risk import FEATURES, RiskModel, month_ends, observation_days
+from northstar.health.risk import FEATURES, RiskModel, month_starts, observation_days
 
 
 def test_observation_days_leave_the_outcome_window_inside_the_past():
@@ -19,7 +19,7 @@ def test_observation_days_leave_the_outcome_window_inside_the_past():
     for d in days:  # the whole window [d + lead, d + lead + horizon) ends by the training day
         assert (date(2026, 7, 1) - d).days >= 90 + 14
     assert (date(2026, 7, 1) - date(2026, 4, 1)).days < 90 + 14
-    assert month_ends(date(2026, 1, 15), 2) == [date(2025, 12, 1), date(2026, 1, 1)]
+    assert month_starts(date(2026, 1, 15), 2) == [date(2025, 12, 1), date(2026, 1, 1)]
 
 
 def synthetic(n: int = 4000, seed: int = 0) -> pd.DataFrame:

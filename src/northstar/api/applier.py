@@ -255,9 +255,6 @@ class Applier:
             (self.held_dir / old_held).unlink(missing_ok=True)
 
     # ----------------------------------------------------------------------------- applying
-    def pending(self) -> bool:
-        return next(wal.records(self.log_dir, self.seq), None) is not None
-
     def step(self) -> Applied:
         """Apply the next records of the log (nothing if there are none)."""
         batch, size = [], 0
@@ -276,11 +273,6 @@ class Applier:
             con.close()
         done.bytes = size
         return done
-
-    @property
-    def full(self) -> int:
-        """A step reading this many bytes found more waiting (the worker goes on at once)."""
-        return self.step_bytes
 
     def run(self) -> Applied:
         """Apply every record logged so far."""

@@ -1,6 +1,6 @@
 """What ``identify``, ``group`` and ``alias`` calls change: accounts, contacts and the tracked users.
 
-Applied in the order the calls arrived, each an upsert, so applying the same calls again changes nothing:
+IdentityChanges in the order the calls arrived, each an upsert, so applying the same calls again changes nothing:
 
 * ``group`` creates or updates the account whose ``external_id`` is the ``groupId`` (Segment's reserved
   group traits ``name``, ``website``, ``industry``, ``address.country`` and ``segment`` go to their columns,
@@ -51,7 +51,7 @@ class Call:
 
 
 @dataclass
-class Applied:
+class IdentityChanges:
     accounts_created: int = 0
     accounts_updated: int = 0
     contacts_created: int = 0
@@ -67,7 +67,7 @@ class Identities:
         self.users: dict[str, TrackedUser] = {}
         self.accounts: dict[str, Account] = {}
         self.contacts: dict[str, Contact] = {}
-        self.result = Applied()
+        self.result = IdentityChanges()
         self._user_contact: dict[str, Contact] = {}  # tracked-user key -> its contact (ids known after flush)
         self._account_events: dict[str, tuple[str, dict[str, Any] | None]] = {}
 
@@ -93,7 +93,7 @@ class Identities:
         if new:
             self.session.flush()
 
-    def apply(self, calls: list[Call]) -> Applied:
+    def apply(self, calls: list[Call]) -> IdentityChanges:
         self.load(calls)
         for call in calls:
             user = self._user(call.key, call.timestamp)

@@ -46,7 +46,7 @@ def run(settings: Settings, stop: threading.Event, interval: float = 1.0, rollup
                 if applier is not None:
                     done = applier.step()
                     dirty |= done.events > 0
-                    if done.bytes >= applier.full:
+                    if done.bytes >= applier.step_bytes:
                         continue  # a backlog: no pause. Otherwise wait, so that steps are large (each has
                         # fixed costs: a Parquet file, three fsyncs, the users' account links)
                 if dirty and time.monotonic() - last_rollup >= rollup_interval:

@@ -526,9 +526,7 @@ def health_score(
     console.print(bands)
     low = Table("account", "name", "scorecard", "score", "band", "override", title=f"The {limit} lowest scores")
     for r in df.sort_values("final_score").head(limit).itertuples():
-        low.add_row(
-            r.external_id, r.name, r.scorecard, f"{r.final_score:.1f}", str(r.final_band), r.override_reason or ""
-        )
+        low.add_row(r.account, r.name, r.scorecard, f"{r.final_score:.1f}", str(r.final_band), r.override_reason or "")
     console.print(low)
 
 
@@ -679,7 +677,7 @@ def health_alerts(
         return
     table = Table("account", "name", "alert", "before", "now", "detail", title=f"Alerts on {day}")
     for r in out.itertuples():
-        table.add_row(r.external_id, r.name, r.kind.replace("_", " "), str(r.before), str(r.now), r.detail)
+        table.add_row(r.account, r.name, r.kind.replace("_", " "), str(r.before), str(r.now), r.detail)
     console.print(table)
 
 
@@ -867,7 +865,7 @@ def risk_score(
     title = f"Churn or contraction within {model.horizon} days, as of {day}"
     table = Table("account", "name", "risk", "main driver", title=title)
     for r in out.head(limit).itertuples():
-        table.add_row(r.external_id, r.name, f"{r.risk:.1%}", str(r.top_driver or ""))
+        table.add_row(r.account, r.name, f"{r.risk:.1%}", str(r.top_driver or ""))
     console.print(table)
 
 
@@ -908,35 +906,14 @@ def health_check(file: Path = typer.Argument(..., help="A scorecard file (YAML).
 
 def _named(settings, frame):  # type: ignore[no-untyped-def]
     """Rows indexed by account id with the account's external id and name in front, in the frame's order."""
-    import pyarrow as pa
+    from northstar.metrics.service import with_names
 
-    from northstar.metrics.service import load_table
-
-    names = load_table(
-        settings,
-        "SELECT id, external_id, name FROM accounts",
-        pa.schema([("account_id", pa.int64()), ("external_id", pa.string()), ("name", pa.string())]),
-    ).to_pandas()
-    return (
-        frame.rename_axis("account_id")
-        .reset_index()
-        .merge(names, on="account_id", how="left")
-        .pipe(
-            lambda d: d[
-                [
-                    "account_id",
-                    "external_id",
-                    "name",
-                    *[c for c in d.columns if c not in ("account_id", "external_id", "name")],
-                ]
-            ]
-        )
-    )
+    return with_names(settings, frame.rename_axis("account_id").reset_index(), sort=False)
 
 
 def _named_scores(settings, scores):  # type: ignore[no-untyped-def]
     out = _named(settings, scores)
-    cols = ["account_id", "external_id", "name", "scorecard", "score", "band", "final_score", "final_band"]
+    cols = ["account_id", "account", "name", "scorecard", "score", "band", "final_score", "final_band"]
     return out[cols + ["rolled_up_from", "override_reason"]]
 
 

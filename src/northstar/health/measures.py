@@ -18,7 +18,6 @@ from datetime import date, datetime, time, timedelta
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlglot
@@ -140,7 +139,7 @@ def check_expression(expr: str) -> str:
     return sql
 
 
-def evaluate(exprs: dict[str, str], values: pd.DataFrame) -> pd.DataFrame:
+def evaluate_expressions(exprs: dict[str, str], values: pd.DataFrame) -> pd.DataFrame:
     """Each named expression over ``values`` (index account_id, columns the catalogue measures used)."""
     from northstar import duck
 
@@ -375,4 +374,4 @@ def zero_when_absent(values: pd.DataFrame) -> pd.DataFrame:
     return values
 
 
-__all__ = ["CATALOGUE", "MeasureError", "check_expression", "evaluate", "measure_values", "np"]
+__all__ = ["CATALOGUE", "MeasureError", "check_expression", "evaluate_expressions", "measure_values"]

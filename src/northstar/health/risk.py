@@ -47,7 +47,7 @@ PARAMS = {
 }
 
 
-def month_ends(last: date, months: int) -> list[date]:
+def month_starts(last: date, months: int) -> list[date]:
     """The first days of the ``months`` months up to ``last`` (observations at the start of each month)."""
     out, d = [], last.replace(day=1)
     for _ in range(months):
@@ -59,7 +59,7 @@ def month_ends(last: date, months: int) -> list[date]:
 def observation_days(train_until: date, months: int, horizon: int, lead: int) -> list[date]:
     """Month starts whose outcome window has fully passed by ``train_until``."""
     latest = train_until - timedelta(days=horizon + lead)
-    return month_ends(latest, months)
+    return month_starts(latest, months)
 
 
 def examples(settings: Settings, days: list[date], horizon: int = 90, lead: int = 0) -> pd.DataFrame:

@@ -97,7 +97,7 @@ def score(
     group_scores, group_weights = [], []
     parts = []
     for g in card.groups:
-        p = np.column_stack([points(_with_rule(m, card), values[m.name].to_numpy()) for m in g.measures])
+        p = np.column_stack([points(with_rule(m, card), values[m.name].to_numpy()) for m in g.measures])
         w = np.array([m.weight for m in g.measures])
         active = ~np.isnan(p)
         wsum = (active * w).sum(axis=1)
@@ -151,7 +151,8 @@ def _weighted_mean(x: np.ndarray, w: np.ndarray, active: np.ndarray, wsum: np.nd
     return np.where(wsum > 0, np.where(active, x * w, 0.0).sum(axis=1) / safe, np.nan)
 
 
-def _with_rule(m: Measure, card: Scorecard) -> Measure:
+def with_rule(m: Measure, card: Scorecard) -> Measure:
+    """The measure with the scorecard's missing-data rule when it has none of its own."""
     return m if m.missing is not None else m.model_copy(update={"missing": card.missing})
 
 

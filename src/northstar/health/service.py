@@ -20,7 +20,7 @@ from northstar.health.measures import (
     CATALOGUE,
     MeasureError,
     check_expression,
-    evaluate,
+    evaluate_expressions,
     measure_values,
     sources_of,
 )
@@ -73,7 +73,7 @@ def card_values(card: Scorecard, raw: pd.DataFrame) -> pd.DataFrame:
     exprs = {m.name: m.expr for m in card.measures if m.expr}
     if exprs:
         cols = sorted({s for e in exprs.values() for s in sources_of(e)})
-        out = out.join(evaluate(exprs, raw[cols]))
+        out = out.join(evaluate_expressions(exprs, raw[cols]))
     return out[[m.name for m in card.measures]]
 
 

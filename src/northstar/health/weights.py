@@ -24,7 +24,7 @@ from northstar.config import Settings
 from northstar.health.evaluation import roc_auc
 from northstar.health.labels import outcomes
 from northstar.health.scorecard import Scorecard
-from northstar.health.scoring import points
+from northstar.health.scoring import points, with_rule
 from northstar.health.service import card_values, load_config, needed
 
 Z95 = 1.959964
@@ -41,13 +41,7 @@ def pooled_points(
         raw = measure_values(settings, day, needed(card))
         values = card_values(card, raw)
         pts = pd.DataFrame(
-            {
-                m.name: points(
-                    m if m.missing is not None else m.model_copy(update={"missing": card.missing}),
-                    values[m.name].to_numpy(),
-                )
-                for m in card.measures
-            },
+            {m.name: points(with_rule(m, card), values[m.name].to_numpy()) for m in card.measures},
             index=values.index,
         )
         j = outcomes(settings, day, horizon, lead)[["label"]].join(pts, how="inner")

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session, aliased
 
-from northstar.ingest.errors import ImportFailed, Problem
+from northstar.ingest.errors import ImportFailed
 from northstar.ingest.records import upsert
 from northstar.ingest.source import ColumnMap
 from northstar.ingest.spec import KINDS, Field, Kind
@@ -75,10 +75,11 @@ def filters_of(kind: Kind) -> dict[str, tuple[Field, str]]:
     return out
 
 
-def _select(kind: Kind) -> tuple[Select[Any], dict[str, Any]]:
-    """The kind's records with references as external ids; also the column of each field (for filters)."""
+def record_select(kind: Kind, ids: bool = True) -> tuple[Select[Any], dict[str, Any]]:
+    """The kind's records with references as external ids (and, with ``ids``, Northstar's id and the record's
+    timestamps); also the column of each field (for filters). The REST API and the export share it."""
     model = kind.model
-    cols: list[Any] = [model.id.label("id")]  # type: ignore[union-attr]
+    cols: list[Any] = [model.id.label("id")] if ids else []  # type: ignore[union-attr]
     by_field: dict[str, Any] = {}
     joins = []
     for f in fields_of(kind):
@@ -91,7 +92,7 @@ def _select(kind: Kind) -> tuple[Select[Any], dict[str, Any]]:
             col = getattr(model, f.name)
         by_field[f.name] = col
         cols.append(col.label(f.name))
-    for extra in ("created_at", "updated_at"):
+    for extra in ("created_at", "updated_at") if ids else ():
         if hasattr(model, extra):
             by_field[extra] = getattr(model, extra)
             cols.append(by_field[extra].label(extra))
@@ -106,7 +107,7 @@ def _out(row: Any) -> dict[str, Any]:
 
 
 def get_record(session: Session, kind: Kind, key: str) -> dict[str, Any]:
-    stmt, _ = _select(kind)
+    stmt, _ = record_select(kind)
     row = session.execute(stmt.where(getattr(kind.model, kind.key) == key)).first()
     if row is None:
         raise RecordNotFound(f"no {kind.name} record with external id {key!r}")
@@ -141,7 +142,7 @@ def list_records(
     records are added: a cursor is a position in the order, not an offset)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise BadQuery(f"limit must be 1-{MAX_LIMIT}, not {limit}")
-    stmt, by_field = _select(kind)
+    stmt, by_field = record_select(kind)
     allowed = filters_of(kind)
     from northstar.ingest.values import BadValue, parse_value
 
@@ -260,7 +261,3 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(old, str) and isinstance(new, str) and "@" in new:
         return old == new.lower()
     return old == new
-
-
-def problems_of(exc: BadRecord) -> list[Problem]:
-    return [Problem(None, f, m) for f, m in exc.problems]

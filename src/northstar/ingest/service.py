@@ -9,8 +9,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 import northstar.db.registry  # noqa: F401  (every model known to SQLAlchemy)
 from northstar import duck
@@ -29,7 +27,6 @@ from northstar.ingest.source import (
     read_rows,
     text_columns,
 )
-from northstar.ingest.spec import KINDS
 from northstar.ingest.spec import kind as get_kind
 from northstar.store import rollup_store
 from northstar.usage.store import EventStore
@@ -119,23 +116,10 @@ def export_table(settings: Settings, kind_name: str) -> pa.Table:
             ).to_arrow_table()
         finally:
             con.close()
-    model = kind.model
-    cols = []
-    joins = []
-    for f in kind.fields:
-        if f.name in kind.composites.get("name", ()) or f.name in ("first_name", "last_name"):
-            continue
-        if f.ref:
-            ref_kind = KINDS[f.ref]
-            target = aliased(ref_kind.model)  # type: ignore[arg-type]
-            joins.append((target, getattr(model, f.target) == target.id))
-            cols.append(getattr(target, ref_kind.key).label(f.name))
-        else:
-            cols.append(getattr(model, f.name).label(f.name))
-    stmt = select(*cols)
-    for target, on in joins:
-        stmt = stmt.outerjoin(target, on)
-    stmt = stmt.order_by(model.id)
+    from northstar.ingest.crud import record_select
+
+    stmt, _ = record_select(kind, ids=False)
+    stmt = stmt.order_by(kind.model.id)  # type: ignore[union-attr]
     with session_scope(settings.database_url) as session:
         result = session.execute(stmt)
         names = list(result.keys())

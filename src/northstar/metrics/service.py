@@ -256,11 +256,13 @@ def _accounts_frame(settings: Settings) -> pd.DataFrame:
     return load_table(settings, sql, schema).to_pandas().rename(columns={"id": "account_id", "external_id": "account"})
 
 
-def _named(settings: Settings, df: pd.DataFrame) -> pd.DataFrame:
-    """Per-account rows with the account's external id and name in front."""
+def with_names(settings: Settings, df: pd.DataFrame, sort: bool = True) -> pd.DataFrame:
+    """Per-account rows (an ``account_id`` column) with the account's external id (``account``) and name in
+    front; sorted by external id, or in ``df``'s order."""
     names = _accounts_frame(settings)[["account_id", "account", "name"]]
-    out = names.merge(df, on="account_id", how="inner")
-    return out.sort_values("account").reset_index(drop=True)
+    out = df.merge(names, on="account_id", how="inner")
+    out = out[["account_id", "account", "name", *[c for c in df.columns if c != "account_id"]]]
+    return out.sort_values("account").reset_index(drop=True) if sort else out.reset_index(drop=True)
 
 
 def usage_figures(settings: Settings, as_of: date, scope: Scope = EVERYTHING) -> tuple[pa.Table, pa.Table]:
@@ -298,7 +300,7 @@ def usage_table(
         dms = decision_maker_activity(tiers, con.create_table("contacts", contacts, temp=True), as_of).to_pandas()
     finally:
         con.disconnect()
-    return _named(settings, features.merge(dms, on="account_id", how="left"))
+    return with_names(settings, features.merge(dms, on="account_id", how="left"))
 
 
 def feature_adoption_table(
@@ -368,7 +370,7 @@ def sessions_table(
         out = sessions(events, last - timedelta(days=29), last + timedelta(days=1)).to_pandas()
     finally:
         con.disconnect()
-    return _named(settings, out)
+    return with_names(settings, out)
 
 
 def period_bounds(period: str, first: date, last: date) -> list[tuple[date, date]]:
@@ -428,7 +430,7 @@ def share_of_wallet_table(
         "SELECT id, wallet_estimate FROM accounts WHERE wallet_estimate IS NOT NULL",
         pa.schema([("account_id", pa.int64()), ("wallet_estimate", pa.float64())]),
     ).to_pandas()
-    out = _named(settings, wallets.merge(arr, on="account_id", how="left").fillna({"arr": 0.0}))
+    out = with_names(settings, wallets.merge(arr, on="account_id", how="left").fillna({"arr": 0.0}))
     out["share_of_wallet"] = out.arr / out.wallet_estimate.where(out.wallet_estimate > 0)
     out["headroom"] = (out.wallet_estimate - out.arr).clip(lower=0)
     return out.drop(columns=["account_id"])
