@@ -135,9 +135,9 @@ def test_alerts_when_a_band_worsens_or_risk_crosses(tmp_path):
     write(DAY - timedelta(days=1), {1: 80, 2: 50, 3: 65, 4: 30})
     write(DAY, {1: 60, 2: 35, 3: 75, 4: 20})  # 1 green->yellow, 2 yellow->red, 3 better, 4 red still
     store.write_risk(
-        DAY - timedelta(days=1), pd.DataFrame({"risk": [0.1, 0.5, 0.2], "top_driver": ["a", "b", "c"]}, index=[1, 2, 3])
+        DAY - timedelta(days=1), pd.DataFrame({"risk": [0.1, 0.5, 0.2], "driver_1": ["a", "b", "c"]}, index=[1, 2, 3])
     )
-    store.write_risk(DAY, pd.DataFrame({"risk": [0.35, 0.6, 0.29], "top_driver": ["usage", "b", "c"]}, index=[1, 2, 3]))
+    store.write_risk(DAY, pd.DataFrame({"risk": [0.35, 0.6, 0.29], "driver_1": ["usage", "b", "c"]}, index=[1, 2, 3]))
     feed = alerts(store, DAY, config, risk_threshold=0.3)
     got = sorted(zip(feed.account_id, feed.kind, feed.before, feed.now, strict=True))
     assert got == [

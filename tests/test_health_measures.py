@@ -11,7 +11,14 @@ import pytest
 from northstar.accounts.models import Account, Contact, ContactRole
 from northstar.db.engine import session_scope
 from northstar.feedback.models import Feedback, SurveyType
-from northstar.health.measures import CATALOGUE, MeasureError, check_expression, evaluate_expressions, measure_values
+from northstar.health.measures import (
+    CATALOGUE,
+    MeasureError,
+    Rows,
+    check_expression,
+    evaluate_expressions,
+    measure_values,
+)
 from northstar.health.service import score_accounts
 from northstar.revenue.models import Invoice, Subscription, SubscriptionStatus
 from northstar.store import rollup_store
@@ -188,6 +195,7 @@ def test_each_measure_by_hand(settings):
     assert a["revenue.days_to_renewal"] == 30
     assert a["relationship.days_since_touch"] == 3 and a["relationship.touches_90d"] == 1
     assert a["relationship.decision_makers"] == 2 and a["relationship.dm_active_30d"] == 0.5
+    assert a["relationship.dm_active_90d"] == 0.5 and a["usage.features_60d"] == 1  # only logins
     assert (a["usage.events_30d"], a["usage.users_30d"], a["usage.active_days_30d"], a["usage.days_since_active"]) == (
         3,
         2,
@@ -199,11 +207,14 @@ def test_each_measure_by_hand(settings):
 
 
 def test_rows_on_or_after_the_day_change_nothing(settings):
+    """The leakage test, for usage from the stored windows (scoring) and straight from the tiers (training)."""
     build(settings)
     before = measure_values(settings, AS_OF, list(CATALOGUE))
+    assert measure_values(settings, AS_OF, list(CATALOGUE), Rows(settings, windows=False)).equals(before)
     build(settings, future=True)
-    after = measure_values(settings, AS_OF, list(CATALOGUE))
-    assert after.equals(before), after.compare(before)
+    for windows in (True, False):
+        after = measure_values(settings, AS_OF, list(CATALOGUE), Rows(settings, windows=windows))
+        assert after.equals(before), after.compare(before)
     later = measure_values(settings, AS_OF + timedelta(days=5), list(CATALOGUE))
     assert not later.equals(before)  # the same rows do count once their day has passed
 

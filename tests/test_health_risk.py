@@ -53,6 +53,14 @@ def test_fit_predict_calibrated_and_explained():
     contrib = model.contributions(test.head(50))
     raw = model.booster_.predict_proba(test.head(50)[FEATURES], raw_score=True)
     assert np.allclose(contrib.sum(axis=1).to_numpy(), raw)  # Shapley pushes add up to the raw score
+    x = test.head(40).set_index("account_id")
+    got = model.drivers(x, top=2)
+    for acc, c in model.contributions(x).drop(columns="base").iterrows():  # row by row, the slow way
+        want = c[c > 0].sort_values(ascending=False, kind="stable").head(2)
+        mine = got[got["account_id"] == acc]
+        assert list(mine["feature"]) == list(want.index) and np.allclose(mine["push"], want.to_numpy())
+        assert list(mine["rank"]) == list(range(1, len(want) + 1))
+        assert [x.at[acc, f] for f in want.index] == list(mine["value"])
 
 
 def test_a_saved_model_loads_the_same(tmp_path):

@@ -124,6 +124,27 @@ def test_usage_by_hand():
     run_all(ibis.duckdb.connect())
 
 
+def test_decision_makers_seen_only_in_the_older_60_days_count_for_90_days_only():
+    con = ibis.duckdb.connect()
+    events = con.create_table(
+        "events",
+        events_arrow(
+            [
+                (1, 1, "a", "login", datetime(2025, 2, 28, 10, 0)),  # account 1's decision maker, last 30 days
+                (2, 3, "c", "login", datetime(2025, 1, 10, 9, 0)),  # account 2's, 50 days before: 90 only
+                (2, 3, "c", "login", datetime(2024, 11, 20, 9, 0)),  # before the 90 days
+            ]
+        ),
+    )
+    tiers = tiers_from_events(events, AS_OF)
+    got = rows_by_account(
+        decision_maker_activity(tiers, con.create_table("contacts", contacts_arrow()), AS_OF).execute()
+    )
+    share = {a: (r["decision_maker_share_30d"], r["decision_maker_share_90d"]) for a, r in got.items()}
+    assert share == {1: (1.0, 1.0), 2: (0.0, 1.0), 3: (0.0, 0.0)}
+    assert got[2]["decision_maker_days_30d"] == 0 and got[2]["decision_makers_active_90d"] == 1
+
+
 def test_usage_on_postgresql(pg_ibis):
     run_all(pg_ibis)
 
@@ -213,6 +234,7 @@ def reference(rows, as_of):
             "active_days_90d": len({r[4].date() for r in in90}),
             "user_days_30": len({(r[2], r[4].date()) for r in in30 if r[2]}),
             "features_30d": len({r[3] for r in in30}),
+            "features_60d": len({r[3] for r in within(60)}),
             "days_since_active": (as_of - max(r[4].date() for r in mine)).days,
         }
     return out

@@ -863,9 +863,10 @@ def risk_score(
         sys.stdout.write(out.to_csv(index=False))
         return
     title = f"Churn or contraction within {model.horizon} days, as of {day}"
-    table = Table("account", "name", "risk", "main driver", title=title)
+    table = Table("account", "name", "risk", "drivers (strongest first)", title=title)
     for r in out.head(limit).itertuples():
-        table.add_row(r.account, r.name, f"{r.risk:.1%}", str(r.top_driver or ""))
+        drivers = [d for d in (r.driver_1, r.driver_2, r.driver_3) if isinstance(d, str)]
+        table.add_row(r.account, r.name, f"{r.risk:.1%}", ", ".join(drivers))
     console.print(table)
 
 

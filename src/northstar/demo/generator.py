@@ -6,10 +6,11 @@
 * Fit drives adoption of the four key features, whether the decision maker is engaged, and the chance
   that usage starts to decline. Support trouble (15% of accounts) doubles tickets and leaves many
   unresolved.
-* The monthly churn hazard is ``sigmoid(-4.6 + 1.6 declining + 0.8 unresolved>=2 + 1.0 no_dm
-  - 0.45 key_features + 0.3 smb)``; sentiment has no direct effect. Annual contracts can churn only at
-  renewal, with the hazard compounded over the year. Contraction follows the same story, milder:
-  ``sigmoid(-5.4 + 2.2 declining + 1.0 no_dm + 0.6 unresolved>=2 - 0.3 key_features)``.
+* The monthly churn hazard is ``sigmoid(-4.6 + 3.0 lost + 0.8 unresolved>=2 + 1.0 no_dm
+  - 0.45 key_features + 0.3 smb)``, where ``lost`` is the share of usage the decline has taken so far;
+  sentiment has no direct effect. Annual contracts can churn only at renewal, with the hazard compounded
+  over the year. Contraction follows the same story:
+  ``sigmoid(-5.4 + 3.5 lost + 1.0 no_dm + 0.6 unresolved>=2 - 0.3 key_features)``.
 * NPS follows sentiment first (``8.1 + 1.3 sentiment + 0.35 fit - 1.0 unresolved``), so NPS and success
   disagree for the two archetypes, as they do in real customer bases.
 
@@ -335,6 +336,8 @@ class DemoBuilder:
                     open_term(int(i), 1, start)
             adopted = (t.adopt_month <= m).sum(axis=1)
             declining = m >= t.decline_start + 1
+            # the share of usage lost to the decline so far (the events' level falls by 0.72 a month)
+            lost = np.where(declining, 1 - 0.72 ** np.clip(m - t.decline_start, 0, 12), 0.0)
             tenure = m - self.arrival
             # Tickets this month (and how many are left unresolved).
             lam = 0.22 * np.sqrt(seats / 10.0) * np.where(t.support_trouble, 2.0, 1.0)
@@ -344,7 +347,7 @@ class DemoBuilder:
             # Churn: monthly hazard; annual contracts decide at renewal.
             logit = (
                 -4.6
-                + 1.6 * declining
+                + 3.0 * lost
                 + 0.8 * (unresolved_recent >= 2)
                 + 1.0 * ~t.dm_engaged
                 - 0.45 * adopted
@@ -385,7 +388,7 @@ class DemoBuilder:
             grow = active & ~declining & (tenure >= 3) & (rng.random(n) < sigmoid(-5.0 + 0.4 * adopted + 0.4 * t.fit))
             # Contraction follows the churn story, milder: a declining account, a sponsor not engaged and
             # unresolved tickets shrink; adopted key features hold the seats.
-            shrink_logit = -5.4 + 2.2 * declining + 1.0 * ~t.dm_engaged + 0.6 * (unresolved_recent >= 2) - 0.3 * adopted
+            shrink_logit = -5.4 + 3.5 * lost + 1.0 * ~t.dm_engaged + 0.6 * (unresolved_recent >= 2) - 0.3 * adopted
             shrink = active & (tenure >= 3) & (rng.random(n) < sigmoid(shrink_logit))
             for i in np.flatnonzero(grow | shrink):
                 day = month + timedelta(days=int(rng.integers(0, 28)))

@@ -42,6 +42,6 @@ def alerts(store: SnapshotStore, day: date, config: HealthConfig, risk_threshold
         j = risk_now.join(risk_then, rsuffix="_before", how="inner")
         crossed = j[(j["risk_before"] < risk_threshold) & (j["risk"] >= risk_threshold)]
         for account_id, r in crossed.iterrows():
-            detail = f"main driver: {r['top_driver']}" if isinstance(r.get("top_driver"), str) else ""
+            detail = f"main driver: {r['driver_1']}" if isinstance(r.get("driver_1"), str) else ""
             rows.append([account_id, "risk_crossed", f"{r['risk_before']:.0%}", f"{r['risk']:.0%}", since, detail])
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -68,7 +68,7 @@ class SnapshotStore:
         return pq.read_table(path).to_pandas() if path.exists() else None
 
     def write_risk(self, day: date, risk: pd.DataFrame) -> None:
-        """The risk model's probabilities of the day (index account_id: risk, top_driver)."""
+        """The risk model's probabilities of the day (index account_id: risk, driver_1, driver_2, ...)."""
         _replace(self._path("risk", day), pa.Table.from_pandas(risk.rename_axis("account_id").reset_index()))
 
     def risk(self, day: date) -> pd.DataFrame | None:

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from northstar.config import Settings
+from northstar.health.measures import Rows
 
 
 def mrr_on(terms: pd.DataFrame, day: date) -> pd.Series:
@@ -27,14 +28,16 @@ def mrr_on(terms: pd.DataFrame, day: date) -> pd.Series:
 
 
 def outcomes(
-    settings: Settings, as_of: date, horizon: int = 90, lead: int = 0, contraction: bool = True
+    settings: Settings,
+    as_of: date,
+    horizon: int = 90,
+    lead: int = 0,
+    contraction: bool = True,
+    rows: Rows | None = None,
 ) -> pd.DataFrame:
     """Per eligible account (index ``account_id``): ``mrr_start``, ``mrr_end``, ``churned``, ``contracted``,
-    ``label`` (0/1)."""
-    from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA
-    from northstar.metrics.service import load_terms
-
-    terms = load_terms(settings, SUBSCRIPTION_SCHEMA, as_of).to_pandas()
+    ``label`` (0/1). ``rows`` shares the subscriptions loaded for other days."""
+    terms = (rows or Rows(settings)).terms(as_of).to_pandas()
     start = mrr_on(terms, as_of - timedelta(days=1))
     start = start[start > 0]
     at_lead = mrr_on(terms, as_of + timedelta(days=lead - 1)).reindex(start.index).fillna(0.0)

@@ -40,6 +40,7 @@ USAGE = {
     "active_days_90d": Source("days with any event in the last 90 days", "active days"),
     "stickiness": Source("DAU / MAU over the last 30 days", "ratio"),
     "features_30d": Source("distinct features used in the last 30 days", "features"),
+    "features_60d": Source("distinct features used in the last 60 days", "features"),
     "breadth_30d": Source("share of the product's features used in the last 30 days", "share of features"),
     "days_since_active": Source("days since the last event", "days"),
     "events_trend": Source("events in the last 30 days over the 30 before, minus 1", "ratio"),
@@ -67,6 +68,7 @@ CATALOGUE: dict[str, Source] = {
     "revenue.days_to_renewal": Source("days until the next renewal date", "days"),
     "relationship.decision_makers": Source("contacts with the decision-maker role", "contacts"),
     "relationship.dm_active_30d": Source("share of decision makers active in the product in the last 30 days", "ratio"),
+    "relationship.dm_active_90d": Source("share of decision makers active in the product in the last 90 days", "ratio"),
     "relationship.days_since_touch": Source("days since the last touchpoint (call, meeting, e-mail...)", "days"),
     "relationship.touches_90d": Source("touchpoints in the last 90 days", "touchpoints"),
 }
@@ -155,18 +157,120 @@ def evaluate_expressions(exprs: dict[str, str], values: pd.DataFrame) -> pd.Data
     return out.set_index("account_id")
 
 
-def measure_values(settings: Settings, as_of: date, names: list[str]) -> pd.DataFrame:
-    """Per account (index ``account_id``, every account), a column per catalogue measure in ``names``."""
+#: The operational rows the measures read: the query and its columns' types.
+ROWS: dict[str, tuple[str, pa.Schema]] = {
+    "accounts": ("SELECT id AS account_id FROM accounts", pa.schema([("account_id", pa.int64())])),
+    "feedback": (
+        "SELECT account_id, survey_type, score, submitted_at FROM feedback WHERE account_id IS NOT NULL",
+        pa.schema(
+            [
+                ("account_id", pa.int64()),
+                ("survey_type", pa.string()),
+                ("score", pa.float64()),
+                ("submitted_at", pa.timestamp("us")),
+            ]
+        ),
+    ),
+    "tickets": (
+        "SELECT account_id, priority, opened_at, resolved_at FROM tickets",
+        pa.schema(
+            [
+                ("account_id", pa.int64()),
+                ("priority", pa.string()),
+                ("opened_at", pa.timestamp("us")),
+                ("resolved_at", pa.timestamp("us")),
+            ]
+        ),
+    ),
+    "invoices": (
+        "SELECT account_id, issued_on, due_on, paid_at, failed_attempts FROM invoices",
+        pa.schema(
+            [
+                ("account_id", pa.int64()),
+                ("issued_on", pa.date32()),
+                ("due_on", pa.date32()),
+                ("paid_at", pa.timestamp("us")),
+                ("failed_attempts", pa.int64()),
+            ]
+        ),
+    ),
+    "renewals": (
+        "SELECT account_id, renewal_date FROM subscriptions WHERE renewal_date IS NOT NULL",
+        pa.schema([("account_id", pa.int64()), ("renewal_date", pa.date32())]),
+    ),
+    "touchpoints": (
+        "SELECT account_id, occurred_at FROM touchpoints",
+        pa.schema([("account_id", pa.int64()), ("occurred_at", pa.timestamp("us"))]),
+    ),
+    "contacts": (
+        "SELECT id, account_id, role FROM contacts",
+        pa.schema([("contact_id", pa.int64()), ("account_id", pa.int64()), ("role", pa.string())]),
+    ),
+}
+
+
+class Rows:
+    """The operational rows the measures read, each loaded once on first use. Measures for many days (the
+    risk model's training examples) share one ``Rows``, so the database is read once, not once per day; the
+    filters by day are applied to the rows in memory.
+
+    Usage comes from the sliding windows kept with the rollups (``windows=True``: the fast path for today and
+    the days near it, and a window built for a past day is stored), or straight from the daily tiers
+    (``windows=False``: for many past days, where building and storing a window each would cost more). Both
+    give the same figures (``tests/test_metrics_usage_window.py``)."""
+
+    def __init__(self, settings: Settings, windows: bool = True) -> None:
+        self.settings = settings
+        self.windows = windows
+        self._tables: dict[str, pa.Table] = {}
+
+    def usage(self, as_of: date) -> pa.Table:
+        """``metrics.usage.USAGE_COLUMNS`` per account active in the 90 days before ``as_of``."""
+        from northstar import duck
+        from northstar.metrics.service import load_tiers, usage_figures
+        from northstar.metrics.usage import usage_features
+
+        if self.windows:
+            return usage_figures(self.settings, as_of)[0]
+        con = ibis.duckdb.from_connection(duck.cursor())
+        try:
+            return usage_features(load_tiers(self.settings, con, as_of), as_of).to_pyarrow()
+        finally:
+            con.disconnect()
+
+    def __getitem__(self, name: str) -> pa.Table:
+        if name not in self._tables:
+            from northstar.metrics.service import load_table
+
+            sql, schema = ROWS[name]
+            self._tables[name] = load_table(self.settings, sql, schema)
+        return self._tables[name]
+
+    def terms(self, on: date) -> pa.Table:
+        """Subscription terms with MRR at the rates in effect on ``on`` (as ``metrics.service.load_terms``)."""
+        from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA
+        from northstar.metrics.service import load_table, terms_in_reporting
+
+        if "terms" not in self._tables:
+            schema = SUBSCRIPTION_SCHEMA.append(pa.field("currency", pa.string()))
+            self._tables["terms"] = load_table(
+                self.settings, f"SELECT {', '.join(schema.names)} FROM subscriptions", schema
+            )
+        return terms_in_reporting(self.settings, self._tables["terms"], on)
+
+
+def measure_values(settings: Settings, as_of: date, names: list[str], rows: Rows | None = None) -> pd.DataFrame:
+    """Per account (index ``account_id``, every account), a column per catalogue measure in ``names``.
+    ``rows`` shares the loaded rows between calls for several days."""
     unknown = [n for n in names if n not in CATALOGUE]
     if unknown:
         raise MeasureError(f"unknown measure {', '.join(unknown)}; see 'northstar health measures'")
-    from northstar.metrics.service import load_table
-
-    ids = load_table(settings, "SELECT id AS account_id FROM accounts", pa.schema([("account_id", pa.int64())]))
+    rows = rows or Rows(settings)
+    ids = rows["accounts"]
     out = pd.DataFrame(index=pd.Index(ids.column("account_id").to_numpy(), name="account_id"))
     wanted = {n.split(".", 1)[0] for n in names}
     for source in sorted(wanted):
-        frame = SOURCE_FUNCTIONS[source](settings, as_of)
+        frame = SOURCE_FUNCTIONS[source](rows, as_of)
         frame.columns = [f"{source}.{c}" for c in frame.columns]
         out = out.join(frame[[c for c in frame.columns if c in names]], how="left")
     return zero_when_absent(out[names].astype(float))
@@ -180,10 +284,8 @@ def _start(as_of: date) -> datetime:
     return datetime.combine(as_of, time.min)
 
 
-def _usage(settings: Settings, as_of: date) -> pd.DataFrame:
-    from northstar.metrics.service import usage_figures
-
-    f = usage_figures(settings, as_of)[0].to_pandas().set_index("account_id").drop(columns=["last_active"])
+def _usage(rows: Rows, as_of: date) -> pd.DataFrame:
+    f = rows.usage(as_of).to_pandas().set_index("account_id").drop(columns=["last_active"])
     f = f.astype(float)
     # slower drifts than the 30-over-30 trends: the last 30 days against the quarter they end
     f["events_30d_vs_90d"] = f["events_30d"] / (f["events_90d"] / 3).where(f["events_90d"] > 0) - 1
@@ -194,22 +296,8 @@ def _usage(settings: Settings, as_of: date) -> pd.DataFrame:
     return f[[c for c in USAGE if c in f.columns]]
 
 
-def _feedback(settings: Settings, as_of: date) -> pd.DataFrame:
-    from northstar.metrics.service import load_table
-
-    rows = load_table(
-        settings,
-        "SELECT account_id, survey_type, score, submitted_at FROM feedback WHERE account_id IS NOT NULL",
-        pa.schema(
-            [
-                ("account_id", pa.int64()),
-                ("survey_type", pa.string()),
-                ("score", pa.float64()),
-                ("submitted_at", pa.timestamp("us")),
-            ]
-        ),
-    )
-    t = ibis.memtable(rows)
+def _feedback(rows: Rows, as_of: date) -> pd.DataFrame:
+    t = ibis.memtable(rows["feedback"])
     end = _start(as_of)
     t = t.filter(t.submitted_at < end)
     year, half = end - timedelta(days=365), end - timedelta(days=180)
@@ -225,22 +313,8 @@ def _feedback(settings: Settings, as_of: date) -> pd.DataFrame:
     return _outer(last, means, detractors)
 
 
-def _support(settings: Settings, as_of: date) -> pd.DataFrame:
-    from northstar.metrics.service import load_table
-
-    rows = load_table(
-        settings,
-        "SELECT account_id, priority, opened_at, resolved_at FROM tickets",
-        pa.schema(
-            [
-                ("account_id", pa.int64()),
-                ("priority", pa.string()),
-                ("opened_at", pa.timestamp("us")),
-                ("resolved_at", pa.timestamp("us")),
-            ]
-        ),
-    )
-    t = ibis.memtable(rows)
+def _support(rows: Rows, as_of: date) -> pd.DataFrame:
+    t = ibis.memtable(rows["tickets"])
     end = _start(as_of)
     t = t.filter(t.opened_at < end)
     open_now = t.resolved_at.isnull() | (t.resolved_at >= end)
@@ -256,23 +330,8 @@ def _support(settings: Settings, as_of: date) -> pd.DataFrame:
     return _outer(agg)
 
 
-def _billing(settings: Settings, as_of: date) -> pd.DataFrame:
-    from northstar.metrics.service import load_table
-
-    rows = load_table(
-        settings,
-        "SELECT account_id, issued_on, due_on, paid_at, failed_attempts FROM invoices",
-        pa.schema(
-            [
-                ("account_id", pa.int64()),
-                ("issued_on", pa.date32()),
-                ("due_on", pa.date32()),
-                ("paid_at", pa.timestamp("us")),
-                ("failed_attempts", pa.int64()),
-            ]
-        ),
-    )
-    t = ibis.memtable(rows)
+def _billing(rows: Rows, as_of: date) -> pd.DataFrame:
+    t = ibis.memtable(rows["invoices"])
     t = t.filter(t.issued_on < as_of)
     unpaid = t.paid_at.isnull() | (t.paid_at >= _start(as_of))
     agg = t.group_by("account_id").aggregate(
@@ -282,11 +341,8 @@ def _billing(settings: Settings, as_of: date) -> pd.DataFrame:
     return _outer(agg)
 
 
-def _revenue(settings: Settings, as_of: date) -> pd.DataFrame:
-    from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA
-    from northstar.metrics.service import load_table, load_terms
-
-    terms = ibis.memtable(load_terms(settings, SUBSCRIPTION_SCHEMA, as_of))
+def _revenue(rows: Rows, as_of: date) -> pd.DataFrame:
+    terms = ibis.memtable(rows.terms(as_of))
     day, before = as_of - timedelta(days=1), as_of - timedelta(days=91)
 
     def live(d: date) -> ir.BooleanValue:
@@ -296,12 +352,7 @@ def _revenue(settings: Settings, as_of: date) -> pd.DataFrame:
         mrr=terms.mrr.sum(where=live(day)).fill_null(0), mrr_before=terms.mrr.sum(where=live(before)).fill_null(0)
     )
     agg = agg.mutate(mrr_change_90d=ibis.ifelse(agg.mrr_before > 0, agg.mrr / agg.mrr_before - 1, ibis.null()))
-    renewals = load_table(
-        settings,
-        "SELECT account_id, renewal_date FROM subscriptions WHERE renewal_date IS NOT NULL",
-        pa.schema([("account_id", pa.int64()), ("renewal_date", pa.date32())]),
-    )
-    r = ibis.memtable(renewals)
+    r = ibis.memtable(rows["renewals"])
     r = r.filter(r.renewal_date >= as_of)
     nxt = r.group_by("account_id").aggregate(next_renewal=r.renewal_date.min())
     out = _outer(agg.select("account_id", "mrr", "mrr_change_90d"), nxt)
@@ -309,38 +360,28 @@ def _revenue(settings: Settings, as_of: date) -> pd.DataFrame:
     return out
 
 
-def _relationship(settings: Settings, as_of: date) -> pd.DataFrame:
+def _relationship(rows: Rows, as_of: date) -> pd.DataFrame:
     from northstar import duck
-    from northstar.metrics.service import load_table, load_tiers
+    from northstar.metrics.service import load_tiers
     from northstar.metrics.usage import decision_maker_activity
 
-    touches = ibis.memtable(
-        load_table(
-            settings,
-            "SELECT account_id, occurred_at FROM touchpoints",
-            pa.schema([("account_id", pa.int64()), ("occurred_at", pa.timestamp("us"))]),
-        )
-    )
+    touches = ibis.memtable(rows["touchpoints"])
     end = _start(as_of)
     touches = touches.filter(touches.occurred_at < end)
     agg = touches.group_by("account_id").aggregate(
         last_touch=touches.occurred_at.max(),
         touches_90d=touches.count(where=touches.occurred_at >= end - timedelta(days=90)),
     )
-    contacts = load_table(
-        settings,
-        "SELECT id, account_id, role FROM contacts",
-        pa.schema([("contact_id", pa.int64()), ("account_id", pa.int64()), ("role", pa.string())]),
-    )
     con = ibis.duckdb.from_connection(duck.cursor())
     try:
-        tiers = load_tiers(settings, con, as_of, days=30)
-        dms = decision_maker_activity(tiers, con.create_table("contacts", contacts, temp=True), as_of).to_pandas()
+        tiers = load_tiers(rows.settings, con, as_of)
+        contacts = con.create_table("contacts", rows["contacts"], temp=True)
+        dms = decision_maker_activity(tiers, contacts, as_of).to_pandas()
     finally:
         con.disconnect()
     out = _outer(agg).join(
-        dms.set_index("account_id")[["decision_makers", "decision_maker_share_30d"]].rename(
-            columns={"decision_maker_share_30d": "dm_active_30d"}
+        dms.set_index("account_id")[["decision_makers", "decision_maker_share_30d", "decision_maker_share_90d"]].rename(
+            columns={"decision_maker_share_30d": "dm_active_30d", "decision_maker_share_90d": "dm_active_90d"}
         ),
         how="outer",
     )
@@ -374,4 +415,4 @@ def zero_when_absent(values: pd.DataFrame) -> pd.DataFrame:
     return values
 
 
-__all__ = ["CATALOGUE", "MeasureError", "check_expression", "evaluate_expressions", "measure_values"]
+__all__ = ["CATALOGUE", "MeasureError", "Rows", "check_expression", "evaluate_expressions", "measure_values"]

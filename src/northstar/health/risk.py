@@ -29,7 +29,7 @@ import pandas as pd
 
 from northstar.config import Settings
 from northstar.health.labels import outcomes
-from northstar.health.measures import CATALOGUE, measure_values
+from northstar.health.measures import CATALOGUE, Rows, measure_values
 
 FEATURES = list(CATALOGUE)
 #: Account attributes the model reads beside the measures, as categories.
@@ -66,9 +66,10 @@ def examples(settings: Settings, days: list[date], horizon: int = 90, lead: int 
     """Training examples: one row per (day, eligible account) with ``FEATURES`` and ``label``."""
     frames = []
     attrs = account_attributes(settings)
+    rows = Rows(settings, windows=False)  # many past days: straight from the tiers
     for day in days:
-        x = measure_values(settings, day, FEATURES).join(attrs, how="left")
-        y = outcomes(settings, day, horizon, lead)[["label"]]
+        x = measure_values(settings, day, FEATURES, rows).join(attrs, how="left")
+        y = outcomes(settings, day, horizon, lead, rows=rows)[["label"]]
         j = y.join(x, how="inner")
         j.insert(0, "day", day)
         frames.append(j.reset_index())
@@ -138,22 +139,37 @@ class RiskModel:
         """Calibrated probability of churn or contraction within the horizon."""
         return self.calibrator_.predict_proba(self._logit(x))[:, 1]  # type: ignore[union-attr]
 
+    def predict_explained(self, x: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+        """``predict`` and ``contributions`` from one pass over the trees: the pushes and the base add up to
+        the raw score the calibration maps to a probability."""
+        c = self.contributions(x)
+        raw = c.to_numpy().sum(axis=1).reshape(-1, 1)
+        return self.calibrator_.predict_proba(raw)[:, 1], c  # type: ignore[union-attr]
+
     def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
         """Each feature's Shapley push on the log-odds (and ``base``), per row of ``x``."""
         c = self.booster_.predict(self._frame(x), pred_contrib=True)  # type: ignore[union-attr]
         return pd.DataFrame(c, index=x.index, columns=[*self.features, "base"])
 
-    def drivers(self, x: pd.DataFrame, top: int = 3) -> pd.DataFrame:
-        """The ``top`` features pushing each account towards risk: feature, its value, its push."""
-        contrib = self.contributions(x).drop(columns="base")
-        rows = []
-        for idx, c in contrib.iterrows():
-            best = c[c > 0].sort_values(ascending=False).head(top)
-            for rank, (feature, push) in enumerate(best.items(), start=1):
-                rows.append(
-                    {"account_id": idx, "rank": rank, "feature": feature, "value": x.at[idx, feature], "push": push}
-                )
-        return pd.DataFrame(rows, columns=["account_id", "rank", "feature", "value", "push"])
+    def drivers(self, x: pd.DataFrame, top: int = 3, contributions: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The ``top`` features pushing each account towards risk: feature, its value, its push (only pushes
+        above 0). ``contributions``: ``self.contributions(x)`` if already computed."""
+        c = (self.contributions(x) if contributions is None else contributions).drop(columns="base")
+        push = c.to_numpy()
+        k = min(top, push.shape[1])
+        best = np.argsort(-push, axis=1, kind="stable")[:, :k]  # per row, the largest pushes first
+        rows = np.repeat(np.arange(len(c)), k)
+        cols = best.ravel()
+        out = pd.DataFrame(
+            {
+                "account_id": c.index.to_numpy()[rows],
+                "rank": np.tile(np.arange(1, k + 1), len(c)),
+                "feature": np.asarray(self.features, dtype=object)[cols],
+                "value": x[self.features].to_numpy(dtype=object)[rows, cols] if len(c) else [],
+                "push": push[rows, cols],
+            }
+        )
+        return out[out["push"] > 0].reset_index(drop=True)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,8 +201,9 @@ def train(
     return RiskModel(horizon, lead).fit(data), data
 
 
-def score(settings: Settings, model: RiskModel, as_of: date) -> pd.DataFrame:
-    """Per paying account: the probability and the top drivers as of ``as_of``."""
+def score(settings: Settings, model: RiskModel, as_of: date, top: int = 3) -> pd.DataFrame:
+    """Per paying account: the probability and the ``top`` drivers (``driver_1`` the strongest) as of
+    ``as_of``, riskiest first."""
     from northstar.health.labels import mrr_on
     from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA
     from northstar.metrics.service import load_terms
@@ -196,8 +213,9 @@ def score(settings: Settings, model: RiskModel, as_of: date) -> pd.DataFrame:
     terms = load_terms(settings, SUBSCRIPTION_SCHEMA, as_of).to_pandas()
     paying = mrr_on(terms, as_of - timedelta(days=1))
     x = x.loc[x.index.intersection(paying[paying > 0].index)]
-    out = pd.DataFrame({"risk": model.predict(x)}, index=x.index)
-    d = model.drivers(x)
-    top = d[d["rank"] == 1].set_index("account_id")
-    out["top_driver"] = top["feature"].reindex(out.index)
+    p, contributions = model.predict_explained(x)
+    out = pd.DataFrame({"risk": p}, index=x.index)
+    d = model.drivers(x, top, contributions)
+    for rank in range(1, top + 1):
+        out[f"driver_{rank}"] = d[d["rank"] == rank].set_index("account_id")["feature"].reindex(out.index)
     return out.sort_values("risk", ascending=False)

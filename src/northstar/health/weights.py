@@ -34,17 +34,17 @@ def pooled_points(
     settings: Settings, card: Scorecard, days: list[date], horizon: int = 90, lead: int = 0
 ) -> pd.DataFrame:
     """Per (day, account): each measure's points under ``card`` and the outcome ``label``."""
-    from northstar.health.measures import measure_values
+    from northstar.health.measures import Rows, measure_values
 
-    frames = []
+    frames, rows = [], Rows(settings, windows=False)
     for day in days:
-        raw = measure_values(settings, day, needed(card))
+        raw = measure_values(settings, day, needed(card), rows)
         values = card_values(card, raw)
         pts = pd.DataFrame(
             {m.name: points(with_rule(m, card), values[m.name].to_numpy()) for m in card.measures},
             index=values.index,
         )
-        j = outcomes(settings, day, horizon, lead)[["label"]].join(pts, how="inner")
+        j = outcomes(settings, day, horizon, lead, rows=rows)[["label"]].join(pts, how="inner")
         frames.append(j)
     return pd.concat(frames) if frames else pd.DataFrame(columns=["label"])
 

@@ -102,7 +102,12 @@ def load_terms(settings: Settings, schema: pa.Schema, on: date | None = None) ->
     """Subscription terms with the columns of ``schema``, MRR in the reporting currency at the rates in
     effect on ``on`` (default today: constant currency, see ``northstar.metrics.currency``)."""
     sql = f"SELECT {', '.join(schema.names)}, currency FROM subscriptions"
-    table = load_table(settings, sql, schema.append(pa.field("currency", pa.string())))
+    return terms_in_reporting(settings, load_table(settings, sql, schema.append(pa.field("currency", pa.string()))), on)
+
+
+def terms_in_reporting(settings: Settings, table: pa.Table, on: date | None = None) -> pa.Table:
+    """Terms with a ``currency`` column, their ``mrr`` converted at the rates on ``on`` and ``currency``
+    dropped (``load_terms``; for callers that load the rows once and convert them for several days)."""
     mrr = to_reporting(
         settings,
         table.column("mrr").combine_chunks(),
@@ -291,7 +296,7 @@ def usage_table(
     features = usage_figures(settings, as_of, scope)[0].to_pandas()
     con = _usage_con()
     try:
-        tiers = load_tiers(settings, con, as_of, scope, days=30)
+        tiers = load_tiers(settings, con, as_of, scope)
         contacts = load_table(
             settings,
             "SELECT id, account_id, role FROM contacts",

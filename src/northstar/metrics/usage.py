@@ -46,6 +46,7 @@ USAGE_COLUMNS = (
     "active_days_prev_30d",
     "active_days_90d",
     "features_30d",
+    "features_60d",
     "breadth_30d",
     "last_active",
     "days_since_active",
@@ -115,7 +116,7 @@ def usage_features(tiers: Tiers, as_of: date, features: ir.Table | None = None) 
     days = account_sums(tiers, as_of)
     f = features if features is not None else feature_counts(tiers, as_of)
     used = f.filter(f.events_30d > 0)
-    breadth = used.group_by("account_id").aggregate(features_30d=used.count())
+    breadth = f.group_by("account_id").aggregate(features_30d=f.count(where=f.events_30d > 0), features_60d=f.count())
     t = tiers.last_active.left_join(days, "account_id").left_join(users, "account_id").left_join(breadth, "account_id")
     return finish_usage(t, used.event.nunique().as_scalar(), ibis.literal(as_of))
 
@@ -135,6 +136,7 @@ COUNTS = (
     "active_days_prev_30d",
     "active_days_90d",
     "features_30d",
+    "features_60d",
 )
 
 
@@ -153,6 +155,7 @@ def finish_usage(t: ir.Table, catalogue: ir.IntegerValue, as_of: ir.DateValue) -
         active_days_prev_30d=t.active_days_prev_30d,
         active_days_90d=t.active_days_90d,
         features_30d=t.features_30d,
+        features_60d=t.features_60d,
         breadth_30d=ibis.ifelse(
             catalogue > 0, t.features_30d.cast("float64") / catalogue.cast("float64"), ibis.null("float64")
         ),
@@ -191,21 +194,27 @@ def finish_feature_usage(j: ir.Table) -> ir.Table:
 
 
 def decision_maker_activity(tiers: Tiers, contacts: ir.Table, as_of: date) -> ir.Table:
-    """Per account with decision makers: how many there are, how many were active in the last 30 days,
-    the share, and their active days. ``contacts`` has ``contact_id``, ``account_id`` and ``role``."""
+    """Per account with decision makers: how many there are, how many were active in the last 30 and 90
+    days, the shares, and their active days in the last 30. ``contacts`` has ``contact_id``, ``account_id``
+    and ``role``; ``tiers`` must reach 90 days back. The 90-day share is the steadier signal for a sponsor
+    who uses the product a few times a month."""
     dms = contacts.filter(contacts.role == "decision_maker")
     ud = tiers.user_day
-    w = ud.filter(_within(ud, as_of - timedelta(days=30), as_of) & ud.contact_id.notnull())
+    w = ud.filter(_within(ud, as_of - timedelta(days=90), as_of) & ud.contact_id.notnull())
     seen = w.select("contact_id", "day").distinct()
-    per_contact = seen.group_by("contact_id").aggregate(days=seen.count())
+    recent = seen.day >= as_of - timedelta(days=30)
+    per_contact = seen.group_by("contact_id").aggregate(days=seen.count(where=recent), days_90=seen.count())
     j = dms.left_join(per_contact, dms.contact_id == per_contact.contact_id)
     out = j.group_by(j.account_id).aggregate(
         decision_makers=j.count(),
-        decision_makers_active_30d=j.count(where=j.days.notnull()),
+        decision_makers_active_30d=j.count(where=j.days > 0),
+        decision_makers_active_90d=j.count(where=j.days_90.notnull()),
         decision_maker_days_30d=j.days.sum().fill_null(0),
     )
+    n = out.decision_makers.cast("float64")
     return out.mutate(
-        decision_maker_share_30d=out.decision_makers_active_30d.cast("float64") / out.decision_makers.cast("float64")
+        decision_maker_share_30d=out.decision_makers_active_30d.cast("float64") / n,
+        decision_maker_share_90d=out.decision_makers_active_90d.cast("float64") / n,
     ).order_by("account_id")
 
 

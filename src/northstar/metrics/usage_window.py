@@ -324,7 +324,7 @@ def step(w: UsageWindow, rollups: RollupStore, m: Manifest | None = None) -> Usa
 # ------------------------------------------------------------------------------------------- the figures
 #: Per account: ``ACCOUNTS`` and the users' and features' counts ``figures`` adds; then ``finish_usage``.
 COUNTED = ACCOUNTS
-for _c in ("users_1d", "users_7d", "users_30d", "users_90d", "users_prev_30d", "features_30d"):
+for _c in ("users_1d", "users_7d", "users_30d", "users_90d", "users_prev_30d", "features_30d", "features_60d"):
     COUNTED = COUNTED.append(pa.field(_c, _I))
 PER_FEATURE = FEATURES.append(pa.field("account_users", _I))
 PARAMS = pa.schema([("as_of", pa.date32()), ("catalogue", _I)])
@@ -356,6 +356,7 @@ def figures(w: UsageWindow) -> tuple[pa.Table, pa.Table]:
     counts["users_prev_30d"] = per_account("earlier", _np(w.earlier, "users"))
     used = _np(w.features, "events_30d") > 0
     counts["features_30d"] = per_account("features", np.ones(len(used), np.int64), used)
+    counts["features_60d"] = per_account("features", np.ones(len(used), np.int64))  # rows: used in 60 days
     codes, names = _coded(w.features.column("event"))
     catalogue = int(np.count_nonzero(np.bincount(codes[used], minlength=len(names))))  # features in use
     t = pa.table({**{c: w.accounts.column(c) for c in ACCOUNTS.names}, **counts}, schema=COUNTED)
