@@ -139,6 +139,9 @@ def build(settings, future: bool = False) -> None:
                 Touchpoint(
                     external_id=_id("p"), account_id=1, channel=Channel.EMAIL, occurred_at=T0 - timedelta(days=120)
                 ),
+                Touchpoint(
+                    external_id=_id("p"), account_id=2, channel=Channel.EMAIL, occurred_at=T0 - timedelta(days=200)
+                ),
             ]
         else:
             rows += [
@@ -204,6 +207,7 @@ def test_each_measure_by_hand(settings):
     )
     b = v.loc[2]
     assert b["billing.overdue_invoices"] == 0 and b["revenue.mrr"] == 0
+    assert b["relationship.days_since_touch"] == 200 and b["relationship.touches_90d"] == 0
 
 
 def test_rows_on_or_after_the_day_change_nothing(settings):
@@ -211,6 +215,10 @@ def test_rows_on_or_after_the_day_change_nothing(settings):
     build(settings)
     before = measure_values(settings, AS_OF, list(CATALOGUE))
     assert measure_values(settings, AS_OF, list(CATALOGUE), Rows(settings, windows=False)).equals(before)
+    # rows bounded to what can count from a day on give the same values, for that day and later ones
+    for first in (AS_OF, AS_OF - timedelta(days=200)):
+        bounded = measure_values(settings, AS_OF, list(CATALOGUE), Rows(settings, first_day=first))
+        assert bounded.equals(before), bounded.compare(before)
     build(settings, future=True)
     for windows in (True, False):
         after = measure_values(settings, AS_OF, list(CATALOGUE), Rows(settings, windows=windows))

@@ -842,8 +842,11 @@ def risk_score(
     as_of: str = typer.Option(None, "--as-of", help="Score as of this day; default today."),
     fmt: str = typer.Option("table", "--format", help="table (the riskiest accounts) or csv."),
     limit: int = typer.Option(20, help="Accounts shown in table format."),
+    all_drivers: bool = typer.Option(
+        False, "--all-drivers", help="Drivers for every account (default: those with above-average risk)."
+    ),
 ) -> None:
-    """Each paying account's probability of churn or contraction, with its main driver.
+    """Each paying account's probability of churn or contraction, with its three main drivers.
 
     Example: [bold]northstar risk score --format csv > risk.csv[/bold]
     """
@@ -858,7 +861,7 @@ def risk_score(
     except FileNotFoundError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
-    out = _named(settings, risk_of(settings, model, day))
+    out = _named(settings, risk_of(settings, model, day, explain_above=0.0 if all_drivers else None))
     if fmt == "csv":
         sys.stdout.write(out.to_csv(index=False))
         return

@@ -13,6 +13,7 @@ checked before it runs (``check_expression``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -209,19 +210,41 @@ ROWS: dict[str, tuple[str, pa.Schema]] = {
 }
 
 
+def _since(days: int) -> Callable[[date], str]:
+    return lambda first: (first - timedelta(days=days)).isoformat()
+
+
+#: For days from ``first`` on, the rows that can still count: a condition per table (dates from code only).
+BOUNDS: dict[str, Callable[[date], str]] = {
+    # the latest NPS of the year, CSAT and CES over 180 days, detractors over 365
+    "feedback": lambda first: f"submitted_at >= '{_since(365)(first)}'",
+    # opened in the last 90 days, or open at the start of some day from ``first`` on
+    "tickets": lambda first: (
+        f"(opened_at >= '{_since(90)(first)}' OR resolved_at IS NULL OR resolved_at >= '{first.isoformat()}')"
+    ),
+    # issued in the last 90 days, or unpaid at the start of some day from ``first`` on
+    "invoices": lambda first: (
+        f"(issued_on >= '{_since(90)(first)}' OR paid_at IS NULL OR paid_at >= '{first.isoformat()}')"
+    ),
+}
+
+
 class Rows:
     """The operational rows the measures read, each loaded once on first use. Measures for many days (the
     risk model's training examples) share one ``Rows``, so the database is read once, not once per day; the
-    filters by day are applied to the rows in memory.
+    filters by day are applied to the rows in memory. ``first_day``: only days from it on will be asked for,
+    so rows that cannot count for them are left in the database (``BOUNDS``; scoring today reads a year of
+    answers and a quarter of tickets, not all of them).
 
     Usage comes from the sliding windows kept with the rollups (``windows=True``: the fast path for today and
     the days near it, and a window built for a past day is stored), or straight from the daily tiers
     (``windows=False``: for many past days, where building and storing a window each would cost more). Both
     give the same figures (``tests/test_metrics_usage_window.py``)."""
 
-    def __init__(self, settings: Settings, windows: bool = True) -> None:
+    def __init__(self, settings: Settings, windows: bool = True, first_day: date | None = None) -> None:
         self.settings = settings
         self.windows = windows
+        self.first_day = first_day
         self._tables: dict[str, pa.Table] = {}
 
     def usage(self, as_of: date) -> pa.Table:
@@ -243,6 +266,16 @@ class Rows:
             from northstar.metrics.service import load_table
 
             sql, schema = ROWS[name]
+            if self.first_day is not None and name in BOUNDS:
+                joiner = " AND " if " WHERE " in sql else " WHERE "
+                sql += joiner + BOUNDS[name](self.first_day)
+            elif self.first_day is not None and name == "touchpoints":
+                # the last 90 days' touches, and each account's last one before them (days since touch)
+                cut = _since(90)(self.first_day)
+                sql = (
+                    f"{sql} WHERE occurred_at >= '{cut}' UNION ALL SELECT account_id, MAX(occurred_at) "
+                    f"FROM touchpoints WHERE occurred_at < '{cut}' GROUP BY account_id"
+                )
             self._tables[name] = load_table(self.settings, sql, schema)
         return self._tables[name]
 

@@ -131,7 +131,7 @@ def snapshot(settings: Settings, as_of: date, config: HealthConfig | None = None
     store = SnapshotStore(settings.home / "health")
     store.write(as_of, result.scores, result.parts, config)
     if model_path(settings).exists():
-        store.write_risk(as_of, risk_of(settings, RiskModel.load(model_path(settings)), as_of))
+        store.write_risk(as_of, risk_of(settings, RiskModel.load(model_path(settings)), as_of, explain_above=0.0))
     return result
 
 

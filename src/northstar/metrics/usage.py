@@ -200,7 +200,8 @@ def decision_maker_activity(tiers: Tiers, contacts: ir.Table, as_of: date) -> ir
     who uses the product a few times a month."""
     dms = contacts.filter(contacts.role == "decision_maker")
     ud = tiers.user_day
-    w = ud.filter(_within(ud, as_of - timedelta(days=90), as_of) & ud.contact_id.notnull())
+    # decision makers only, before the distinct: most user-days are other users'
+    w = ud.filter(_within(ud, as_of - timedelta(days=90), as_of) & ud.contact_id.isin(dms.contact_id))
     seen = w.select("contact_id", "day").distinct()
     recent = seen.day >= as_of - timedelta(days=30)
     per_contact = seen.group_by("contact_id").aggregate(days=seen.count(where=recent), days_90=seen.count())
