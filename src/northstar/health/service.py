@@ -19,6 +19,7 @@ from northstar.config import Settings
 from northstar.health.measures import (
     CATALOGUE,
     MeasureError,
+    Rows,
     check_expression,
     evaluate_expressions,
     measure_values,
@@ -164,7 +165,7 @@ def score_accounts(
         .rename_axis("account_id")
     )
     wanted = list(dict.fromkeys(["revenue.mrr", *(n for c in config.scorecards for n in needed(c))]))
-    raw = measure_values(settings, as_of, wanted)
+    raw = measure_values(settings, as_of, wanted, Rows(settings, first_day=as_of))  # the rows that can count
     accounts["arr"] = raw["revenue.mrr"].reindex(accounts.index).fillna(0.0) * 12
     chosen = pd.Series(
         [
