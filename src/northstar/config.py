@@ -4,7 +4,8 @@ With no configuration everything lives in one folder, ``NORTHSTAR_HOME`` (defaul
 ``northstar.db`` (SQLite, the operational store), ``events/`` (Parquet, the usage-event store) and
 ``secret.key`` (signs session cookies). ``NORTHSTAR_CURRENCY`` (default USD) is the reporting currency.
 ``NORTHSTAR_INTAKE_WORKER=0`` leaves applying the tracking API's log to a separate
-``northstar intake apply --follow``. ``NORTHSTAR_DATABASE_URL`` moves the operational store to another
+``northstar intake apply --follow``. ``NORTHSTAR_CSM_OWN_ACCOUNTS_ONLY=1`` limits each CSM to the accounts it
+owns. ``NORTHSTAR_DATABASE_URL`` moves the operational store to another
 database, e.g. ``postgresql://user:pass@host/db``; nothing else changes.
 """
 
@@ -17,6 +18,13 @@ from functools import cached_property
 from pathlib import Path
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -27,6 +35,8 @@ class Settings:
     #: Whether the web server applies the intake log itself (off when ``northstar intake apply --follow``
     #: runs as its own process). ``NORTHSTAR_INTAKE_WORKER=0`` turns it off.
     intake_worker: bool = True
+    #: A CSM sees only the accounts it owns (``NORTHSTAR_CSM_OWN_ACCOUNTS_ONLY=1``); other roles see all.
+    csm_own_accounts_only: bool = False
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> Settings:
@@ -36,7 +46,8 @@ class Settings:
             database_url_override=os.environ.get("NORTHSTAR_DATABASE_URL") or None,
             secret_key_override=os.environ.get("NORTHSTAR_SECRET_KEY") or None,
             currency=(os.environ.get("NORTHSTAR_CURRENCY") or "USD").strip().upper(),
-            intake_worker=os.environ.get("NORTHSTAR_INTAKE_WORKER", "1").strip().lower() not in ("0", "false", "no"),
+            intake_worker=_flag("NORTHSTAR_INTAKE_WORKER", True),
+            csm_own_accounts_only=_flag("NORTHSTAR_CSM_OWN_ACCOUNTS_ONLY", False),
         )
 
     @property

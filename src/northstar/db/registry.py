@@ -9,6 +9,7 @@ from northstar.ingest.models import ImportRun
 from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.success.models import Assessment
 from northstar.support.models import Ticket
+from northstar.tasks.models import Task, TaskComment
 from northstar.touchpoints.models import Touchpoint
 from northstar.usage.models import TrackedUser
 from northstar.webhooks.models import Webhook, WebhookDelivery
@@ -26,6 +27,8 @@ __all__ = [
     "ImportRun",
     "Invoice",
     "Subscription",
+    "Task",
+    "TaskComment",
     "Ticket",
     "Touchpoint",
     "TrackedUser",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,7 +15,6 @@ import fastapi_offline
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -24,13 +24,18 @@ from northstar.api.rest import router as rest_router
 from northstar.api.tracking import router as tracking_router
 from northstar.api.tracking import schemas as tracking_schemas
 from northstar.api.worker import WorkerProcess
+from northstar.auth.permissions import Forbidden, Permission, account_owner_filter, can, can_see_account, require
 from northstar.auth.service import authenticate
 from northstar.config import Settings
 from northstar.customer360.service import AccountNotFound, build_profile, find_account
+from northstar.tasks.service import account_tasks
+from northstar.touchpoints.service import LOGGABLE
 from northstar.usage.store import EventStore
 from northstar.usage.summary import events_table
 from northstar.web.charts import line_chart
-from northstar.web.security import LoginRequired, SecurityHeaders, check_csrf, csrf_token, current_user, db
+from northstar.web.security import LoginRequired, SecurityHeaders, check_csrf, csrf_token, current_user, db, safe_path
+from northstar.web.tasks import router as tasks_router
+from northstar.web.templating import render, templates
 
 HERE = Path(__file__).parent
 SWAGGER = Path(fastapi_offline.__file__).parent / "static"
@@ -43,9 +48,6 @@ API_DESCRIPTION = """Northstar's machine APIs.
   `Authorization: Bearer <token>` or HTTP Basic.
 
 Keys are made with `northstar keys create --scope write|read|admin`."""
-templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.globals["version"] = __version__
-templates.env.filters["money"] = lambda v: f"{v:,.0f}" if v is not None else "–"
 
 
 @asynccontextmanager
@@ -92,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(tracking_router)
     app.include_router(rest_router)
+    app.include_router(tasks_router)
     base_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -107,6 +110,10 @@ def create_app(settings: Settings) -> FastAPI:
         target = "/login?" + urlencode({"next": request.url.path})
         return RedirectResponse(target, status_code=303)
 
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return render(request, "error.html", None, status_code=403, message=f"Not allowed: {exc}.", back="/accounts")
+
     @app.get("/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:
         """The API reference (public, as the document it shows: it holds no customer data)."""
@@ -119,7 +126,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/accounts") -> Response:
         return templates.TemplateResponse(
-            request, "login.html", {"csrf": csrf_token(request), "next": _safe_next(next), "error": None}
+            request, "login.html", {"csrf": csrf_token(request), "next": safe_path(next), "error": None}
         )
 
     @app.post("/login", response_class=HTMLResponse)
@@ -137,13 +144,13 @@ def create_app(settings: Settings) -> FastAPI:
             return templates.TemplateResponse(
                 request,
                 "login.html",
-                {"csrf": csrf_token(request), "next": _safe_next(next), "error": "Wrong e-mail or password."},
+                {"csrf": csrf_token(request), "next": safe_path(next), "error": "Wrong e-mail or password."},
                 status_code=401,
             )
         request.session.clear()  # a new session on sign-in (no fixation)
         request.session["user_id"] = user.id
         request.session["pw"] = (user.password_hash or "")[-16:]
-        return RedirectResponse(_safe_next(next), status_code=303)
+        return RedirectResponse(safe_path(next), status_code=303)
 
     @app.post("/logout")
     def logout(request: Request, csrf: str = Form("")) -> Response:
@@ -168,13 +175,15 @@ def create_app(settings: Settings) -> FastAPI:
         session: Session = Depends(db),
     ) -> Response:
         user = current_user(request, session)
+        require(user, Permission.VIEW_ACCOUNTS)
         today = datetime.now(UTC).date()
+        forced = account_owner_filter(user, settings)
         result = list_accounts(
             session,
             today,
             q=q,
             segment=segment,
-            owner_id=user.id if mine else None,
+            owner_id=forced if forced is not None else (user.id if mine else None),
             sort=sort,
             desc=desc,
             page=page,
@@ -202,6 +211,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/accounts/{ref}", response_class=HTMLResponse)
     def account_page(request: Request, ref: str, session: Session = Depends(db)) -> Response:
         user = current_user(request, session)
+        require(user, Permission.VIEW_ACCOUNTS)
         try:
             account = find_account(session, ref)
         except AccountNotFound:
@@ -211,6 +221,8 @@ def create_app(settings: Settings) -> FastAPI:
                 {"user": user, "csrf": csrf_token(request), "ref": ref},
                 status_code=404,
             )
+        if not can_see_account(user, settings, account.owner_id):
+            raise Forbidden("this account belongs to another CSM")
         profile = build_profile(session, events_table(EventStore(settings.events_dir)), account)
         mrr_chart = line_chart([(d.strftime("%b %Y"), v) for d, v in profile.mrr_history], label="MRR by month")
         usage_chart = line_chart(
@@ -226,12 +238,11 @@ def create_app(settings: Settings) -> FastAPI:
                 "p": profile,
                 "mrr_chart": mrr_chart,
                 "usage_chart": usage_chart,
+                "tasks": account_tasks(session, account.id),
+                "channels": [c.value for c in LOGGABLE],
+                "can_edit": can(user, Permission.EDIT_ACCOUNTS),
+                "form_key": secrets.token_urlsafe(18),
             },
         )
 
     return app
-
-
-def _safe_next(target: str) -> str:
-    """Only same-site paths: an open redirect after sign-in would help phishing."""
-    return target if target.startswith("/") and not target.startswith("//") else "/accounts"

@@ -42,6 +42,11 @@ def current_user(request: Request, session: Session) -> User:
     return user
 
 
+def safe_path(target: str, default: str = "/accounts") -> str:
+    """Only same-site paths: an open redirect (after sign-in, after a form) would help phishing."""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
 def db(request: Request):  # type: ignore[no-untyped-def]
     """A request-scoped session on the app's operational store."""
     with session_scope(request.app.state.settings.database_url) as session:
