@@ -35,3 +35,44 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user
+
+
+class UserError(ValueError):
+    """A change to users that is not allowed; the message names the field."""
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.is_active.desc(), User.name, User.email)))
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """The user's own change: the current password must be right (a stolen session alone cannot)."""
+    if not verify_password(user.password_hash, current):
+        raise UserError("current password: wrong")
+    if new == current:
+        raise UserError("new password: it must differ from the current one")
+    try:
+        user.password_hash = hash_password(new)
+    except ValueError as exc:
+        raise UserError(f"new password: {exc}") from None
+    session.flush()
+
+
+def update_user(
+    session: Session, user: User, role: Role | str | None = None, active: bool | None = None, name: str | None = None
+) -> User:
+    """An admin's change of role, name or active flag. The last active admin cannot be demoted or disabled
+    (nobody could manage users after)."""
+    new_role = Role(role) if role is not None else Role(user.role)
+    new_active = user.is_active if active is None else active
+    if Role(user.role) == Role.ADMIN and user.is_active and (new_role != Role.ADMIN or not new_active):
+        admins = session.scalar(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active, User.id != user.id)
+        )
+        if not admins:
+            raise UserError("role: this is the last active admin; make another admin first")
+    user.role, user.is_active = new_role, new_active
+    if name is not None and name.strip():
+        user.name = name.strip()
+    session.flush()
+    return user

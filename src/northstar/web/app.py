@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -33,9 +32,19 @@ from northstar.touchpoints.service import LOGGABLE
 from northstar.usage.store import EventStore
 from northstar.usage.summary import events_table
 from northstar.web.charts import line_chart
-from northstar.web.security import LoginRequired, SecurityHeaders, check_csrf, csrf_token, current_user, db, safe_path
+from northstar.web.security import (
+    LoginRequired,
+    SecurityHeaders,
+    check_csrf,
+    csrf_token,
+    current_user,
+    db,
+    safe_path,
+    sign_in,
+)
 from northstar.web.tasks import router as tasks_router
 from northstar.web.templating import render, templates
+from northstar.web.users import router as users_router
 
 HERE = Path(__file__).parent
 SWAGGER = Path(fastapi_offline.__file__).parent / "static"
@@ -95,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tracking_router)
     app.include_router(rest_router)
     app.include_router(tasks_router)
+    app.include_router(users_router)
     base_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -147,9 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
                 {"csrf": csrf_token(request), "next": safe_path(next), "error": "Wrong e-mail or password."},
                 status_code=401,
             )
-        request.session.clear()  # a new session on sign-in (no fixation)
-        request.session["user_id"] = user.id
-        request.session["pw"] = (user.password_hash or "")[-16:]
+        sign_in(request, user)
         return RedirectResponse(safe_path(next), status_code=303)
 
     @app.post("/logout")
@@ -195,17 +203,14 @@ def create_app(settings: Settings) -> FastAPI:
             "sort": sort,
             "desc": "true" if desc else "",
         }
-        return templates.TemplateResponse(
+        return render(
             request,
             "accounts.html",
-            {
-                "user": user,
-                "csrf": csrf_token(request),
-                "result": result,
-                "segments": segments(session),
-                "params": params,
-                "qs": lambda **kw: urlencode({k: v for k, v in {**params, **kw}.items() if v not in ("", None)}),
-            },
+            user,
+            result=result,
+            segments=segments(session),
+            params=params,
+            qs=lambda **kw: urlencode({k: v for k, v in {**params, **kw}.items() if v not in ("", None)}),
         )
 
     @app.get("/accounts/{ref}", response_class=HTMLResponse)
@@ -215,12 +220,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             account = find_account(session, ref)
         except AccountNotFound:
-            return templates.TemplateResponse(
-                request,
-                "not_found.html",
-                {"user": user, "csrf": csrf_token(request), "ref": ref},
-                status_code=404,
-            )
+            return render(request, "not_found.html", user, status_code=404, ref=ref)
         if not can_see_account(user, settings, account.owner_id):
             raise Forbidden("this account belongs to another CSM")
         profile = build_profile(session, events_table(EventStore(settings.events_dir)), account)
@@ -229,20 +229,16 @@ def create_app(settings: Settings) -> FastAPI:
             [(w.strftime("%d %b %Y"), float(n)) for w, n in profile.usage.weekly],
             label="Usage events per week",
         )
-        return templates.TemplateResponse(
+        return render(
             request,
             "account.html",
-            {
-                "user": user,
-                "csrf": csrf_token(request),
-                "p": profile,
-                "mrr_chart": mrr_chart,
-                "usage_chart": usage_chart,
-                "tasks": account_tasks(session, account.id),
-                "channels": [c.value for c in LOGGABLE],
-                "can_edit": can(user, Permission.EDIT_ACCOUNTS),
-                "form_key": secrets.token_urlsafe(18),
-            },
+            user,
+            p=profile,
+            mrr_chart=mrr_chart,
+            usage_chart=usage_chart,
+            tasks=account_tasks(session, account.id),
+            channels=[c.value for c in LOGGABLE],
+            can_edit=can(user, Permission.EDIT_ACCOUNTS),
         )
 
     return app

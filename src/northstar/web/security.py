@@ -33,10 +33,25 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise HTTPException(status_code=403, detail="The form expired or was not sent by Northstar; reload and retry.")
 
 
+def _password_mark(user: User) -> str:
+    """A piece of the password hash kept in the session: a password change signs every other session out."""
+    return (user.password_hash or "")[-16:]
+
+
+def remember_password(request: Request, user: User) -> None:
+    request.session["pw"] = _password_mark(user)
+
+
+def sign_in(request: Request, user: User) -> None:
+    request.session.clear()  # a new session on sign-in (no fixation)
+    request.session["user_id"] = user.id
+    remember_password(request, user)
+
+
 def current_user(request: Request, session: Session) -> User:
     user_id = request.session.get("user_id")
     user = session.get(User, user_id) if user_id else None
-    if user is None or not user.is_active or request.session.get("pw") != (user.password_hash or "")[-16:]:
+    if user is None or not user.is_active or request.session.get("pw") != _password_mark(user):
         request.session.pop("user_id", None)
         raise LoginRequired()
     return user
