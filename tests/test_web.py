@@ -118,6 +118,15 @@ def server(site):
     thread.join(5)
 
 
+def server_artifacts():
+    """Where the browser test leaves its screenshots (kept after the run: ``test-artifacts/``)."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def test_in_a_real_browser(server):
     from playwright.sync_api import sync_playwright
 
@@ -149,6 +158,33 @@ def test_in_a_real_browser(server):
         page.wait_for_selector("[data-testid=arr]")
         assert page.locator("h2", has_text="Timeline").is_visible()
         assert page.locator("svg.chart").count() == 2
+        shots = server_artifacts()
+        page.screenshot(path=str(shots / "account.png"), full_page=True)
+        # log a call in two steps (pick the kind, write, submit) and see it on the timeline
+        page.get_by_label("call").check()
+        page.get_by_label("What happened").fill("Browser test: sponsor confirmed the renewal")
+        page.get_by_role("button", name="Log it").click()
+        page.wait_for_url("**#timeline")
+        assert page.locator(".timeline li", has_text="sponsor confirmed the renewal").count() == 1
+        # a task for the account, completed from the inbox
+        page.get_by_label("New task").fill("Browser test: send the QBR deck")
+        page.get_by_label("Due").first.fill(date.today().isoformat())
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.goto(server + "/tasks")
+        page.screenshot(path=str(shots / "tasks.png"), full_page=True)
+        page.get_by_role("link", name="Browser test: send the QBR deck").click()
+        page.get_by_label("What came of it").fill("sent")
+        page.get_by_role("button", name="Mark done").click()
+        page.wait_for_selector("[data-testid=outcome]")
+        page.goto(server + "/tasks?view=done")
+        assert page.get_by_role("link", name="Browser test: send the QBR deck").count() == 1
+        # the portfolio filtered by health band
+        page.goto(server + "/accounts")
+        page.get_by_label("Health").select_option("red")
+        page.get_by_role("button", name="Filter").click()
+        page.wait_for_url("**band=red**")
+        assert page.locator("[data-testid=portfolio] .band-red").count() == page.locator("tbody tr").count() > 0
+        page.screenshot(path=str(shots / "portfolio.png"), full_page=True)
 
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

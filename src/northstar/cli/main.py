@@ -582,6 +582,7 @@ def health_snapshot(
 
     from northstar.health.history import SnapshotStore
     from northstar.health.service import load_config, snapshot
+    from northstar.portfolio.service import refresh
     from northstar.store import open_settings
 
     settings = open_settings()
@@ -594,6 +595,7 @@ def health_snapshot(
         for d in days:
             snapshot(settings, d, cfg)
             bar.advance(task)
+    refresh(settings, last)  # the portfolio shows the newest health and risk
     trends = SnapshotStore(settings.home / "health").trends(last)
     moved = trends.dropna(subset=["band_7d_ago"]) if "band_7d_ago" in trends else trends.iloc[0:0]
     worse = moved[moved["final_band"] != moved["band_7d_ago"]]

@@ -6,6 +6,7 @@ from northstar.db.base import Base
 from northstar.feedback.models import Feedback, SurveyInvitation
 from northstar.health.models import HealthOverride
 from northstar.ingest.models import ImportRun
+from northstar.portfolio.models import AccountSummary
 from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.success.models import Assessment
 from northstar.support.models import Ticket
@@ -16,6 +17,7 @@ from northstar.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "Account",
+    "AccountSummary",
     "ApiKey",
     "Assessment",
     "Base",

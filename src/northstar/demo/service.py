@@ -6,6 +6,7 @@ import json
 import secrets
 import shutil
 from dataclasses import asdict
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -44,12 +45,16 @@ def has_data(settings: Settings) -> bool:
 
 
 def build_demo(
-    settings: Settings, cfg: DemoConfig, rebuild: bool = False, progress: Progress | None = None
+    settings: Settings,
+    cfg: DemoConfig,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    health: bool = True,
 ) -> tuple[DemoSummary | None, str]:
     """Make the demo company unless the same one is already there; returns (summary or None, admin password).
 
-    A data folder holding other data is never overwritten without ``rebuild``.
-    """
+    A data folder holding other data is never overwritten without ``rebuild``. ``health``: also train the
+    risk model and keep health snapshots and the portfolio (``health_history``)."""
     current = existing_demo(settings)
     wanted = {**asdict(cfg), "as_of": cfg.as_of.isoformat()}
     password = secrets.token_urlsafe(12)
@@ -62,6 +67,8 @@ def build_demo(
         with session_scope(settings.database_url) as s:
             create_user(s, "admin@northstar.demo", password, Role.ADMIN, "Ada Admin")
         rollup_store(settings).refresh()  # a demo made before rollups existed gets them
+        if health and not (settings.home / "health" / "scores").exists():  # nor health history
+            health_history(settings, cfg.as_of)
         return None, password
     if current is None and has_data(settings) and not rebuild:
         raise DataFolderInUse(
@@ -73,12 +80,38 @@ def build_demo(
     upgrade(settings.database_url)
     summary = DemoBuilder(cfg, settings, progress).build(password)
     rollup_store(settings).refresh()
+    if health:
+        if progress:
+            progress("risk model and health snapshots", 0.97)
+        health_history(settings, cfg.as_of)
     return summary, password
+
+
+#: Snapshot days before the demo's today, so the trends (7, 30 and 90 days) have something to compare.
+HISTORY_DAYS = (90, 30, 7, 1, 0)
+
+
+def health_history(settings: Settings, as_of: date) -> None:
+    """What a company running Northstar for a while would have: a risk model trained on the past, health
+    snapshots on the days the trends compare with, and the portfolio's figures."""
+    from northstar.health.risk import model_path, train
+    from northstar.health.service import load_config, snapshot
+    from northstar.portfolio.service import refresh
+
+    try:
+        model, _ = train(settings, as_of)
+        model.save(model_path(settings))
+    except ValueError:  # a demo too small or too short to have both outcomes: health without risk
+        pass
+    config = load_config(settings)
+    for back in HISTORY_DAYS:
+        snapshot(settings, as_of - timedelta(days=back), config)
+    refresh(settings, as_of)
 
 
 def _wipe(settings: Settings) -> None:
     """Remove the demo's files, and empty the operational tables when they live in a server database."""
-    for folder in (settings.events_dir, settings.rollups_dir):
+    for folder in (settings.events_dir, settings.rollups_dir, settings.home / "health", settings.home / "models"):
         if folder.exists():
             shutil.rmtree(folder)
     for name in ("northstar.db", "northstar.db-wal", "northstar.db-shm", "demo.json", "demo_truth.parquet"):

@@ -18,15 +18,18 @@ from sqlalchemy.orm import Session
 from starlette.middleware.sessions import SessionMiddleware
 
 from northstar import __version__
-from northstar.accounts.service import list_accounts, segments
+from northstar.accounts.service import segments
 from northstar.api.rest import router as rest_router
 from northstar.api.tracking import router as tracking_router
 from northstar.api.tracking import schemas as tracking_schemas
 from northstar.api.worker import WorkerProcess
+from northstar.auth.models import User
 from northstar.auth.permissions import Forbidden, Permission, account_owner_filter, can, can_see_account, require
 from northstar.auth.service import authenticate
 from northstar.config import Settings
 from northstar.customer360.service import AccountNotFound, build_profile, find_account
+from northstar.db.engine import session_scope
+from northstar.portfolio.service import Filters, account_health, bands, export_csv, list_portfolio, personas
 from northstar.tasks.service import account_tasks
 from northstar.touchpoints.service import LOGGABLE
 from northstar.usage.store import EventStore
@@ -171,11 +174,34 @@ def create_app(settings: Settings) -> FastAPI:
         current_user(request, session)
         return RedirectResponse("/accounts", status_code=303)
 
+    def portfolio_filters(request: Request, user: User, mine: bool) -> tuple[Filters, dict[str, str]]:
+        """The list's filters from the query string, the owner limit applied whatever it says."""
+        q = request.query_params
+        params = {k: q.get(k, "") for k in ("q", "segment", "persona", "band", "min_risk", "renewal", "sort", "desc")}
+        params["mine"] = "true" if mine else ""
+        forced = account_owner_filter(user, settings)
+
+        def number(key: str) -> float | None:
+            try:
+                return float(params[key]) if params[key] else None
+            except ValueError:
+                return None
+
+        renewal = number("renewal")
+        filters = Filters(
+            q=params["q"],
+            segment=params["segment"],
+            persona=params["persona"],
+            band=params["band"],
+            owner_id=forced if forced is not None else (user.id if mine else None),
+            min_risk=number("min_risk"),
+            renewal_within=int(renewal) if renewal is not None else None,
+        )
+        return filters, params
+
     @app.get("/accounts", response_class=HTMLResponse)
     def accounts(
         request: Request,
-        q: str = "",
-        segment: str = "",
         mine: bool = False,
         sort: str = "name",
         desc: bool = False,
@@ -184,33 +210,31 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> Response:
         user = current_user(request, session)
         require(user, Permission.VIEW_ACCOUNTS)
-        today = datetime.now(UTC).date()
-        forced = account_owner_filter(user, settings)
-        result = list_accounts(
-            session,
-            today,
-            q=q,
-            segment=segment,
-            owner_id=forced if forced is not None else (user.id if mine else None),
-            sort=sort,
-            desc=desc,
-            page=page,
-        )
-        params = {
-            "q": q,
-            "segment": segment,
-            "mine": "true" if mine else "",
-            "sort": sort,
-            "desc": "true" if desc else "",
-        }
+        filters, params = portfolio_filters(request, user, mine)
+        result = list_portfolio(session, datetime.now(UTC).date(), filters, sort=sort, desc=desc, page=page)
         return render(
             request,
             "accounts.html",
             user,
             result=result,
             segments=segments(session),
+            personas=personas(session),
+            bands=bands(session),
             params=params,
             qs=lambda **kw: urlencode({k: v for k, v in {**params, **kw}.items() if v not in ("", None)}),
+        )
+
+    @app.get("/accounts.csv")
+    def accounts_csv(request: Request, mine: bool = False, sort: str = "name", desc: bool = False) -> Response:
+        with session_scope(settings.database_url) as session:
+            user = current_user(request, session)
+            require(user, Permission.EXPORT)
+            filters, _ = portfolio_filters(request, user, mine)
+            body = "".join(export_csv(session, datetime.now(UTC).date(), filters, sort, desc))
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="accounts.csv"'},
         )
 
     @app.get("/accounts/{ref}", response_class=HTMLResponse)
@@ -237,6 +261,7 @@ def create_app(settings: Settings) -> FastAPI:
             mrr_chart=mrr_chart,
             usage_chart=usage_chart,
             tasks=account_tasks(session, account.id),
+            health=account_health(settings, session, account.id),
             channels=[c.value for c in LOGGABLE],
             can_edit=can(user, Permission.EDIT_ACCOUNTS),
         )

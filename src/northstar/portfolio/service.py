@@ -1,0 +1,264 @@
+"""Refreshing the portfolio's per-account figures, and listing them: search, filter, sort, page, export.
+
+``refresh`` takes MRR and the next renewal from the subscriptions, health and its 30-day change from the
+newest health snapshot on or before the day, risk and its main driver from that snapshot, and the last
+touch from the touchpoints; it replaces every row in one transaction (a reader sees the old set or the new).
+It runs after each health snapshot and at the end of the demo build."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from northstar.accounts.models import Account
+from northstar.auth.models import User
+from northstar.config import Settings
+from northstar.db.bulk import bulk_insert
+from northstar.db.engine import make_engine
+from northstar.portfolio.models import AccountSummary
+
+S = AccountSummary
+SORTS = {
+    "name": Account.name,
+    "segment": Account.segment,
+    "persona": Account.persona,
+    "mrr": S.mrr,
+    "renewal": S.renewal_date,
+    "health": S.health_score,
+    "risk": S.risk,
+    "last_touch": S.last_touch_at,
+}
+
+
+def refresh(settings: Settings, as_of: date) -> int:
+    """Recompute every account's row as of ``as_of``; returns the number of accounts."""
+    from northstar.health.history import SnapshotStore
+    from northstar.health.labels import mrr_on
+    from northstar.health.measures import Rows
+    from northstar.metrics.service import load_table
+
+    rows = Rows(settings, first_day=as_of)
+    ids = pd.Index(rows["accounts"].column("account_id").to_numpy(), name="account_id")
+    out = pd.DataFrame(index=ids)
+    out["mrr"] = mrr_on(rows.terms(as_of).to_pandas(), as_of - timedelta(days=1)).reindex(ids).fillna(0.0)
+    out["arr"] = out["mrr"] * 12
+    ren = rows["renewals"].to_pandas()
+    ren = ren[ren["renewal_date"] >= as_of]
+    out["renewal_date"] = ren.groupby("account_id")["renewal_date"].min().reindex(ids)
+    touches = load_table(
+        settings,
+        f"SELECT account_id, MAX(occurred_at) AS last FROM touchpoints "
+        f"WHERE occurred_at < '{(as_of + timedelta(days=1)).isoformat()}' GROUP BY account_id",
+        pa.schema([("account_id", pa.int64()), ("last", pa.timestamp("us"))]),
+    ).to_pandas()
+    out["last_touch_at"] = touches.set_index("account_id")["last"].reindex(ids)
+    store = SnapshotStore(settings.home / "health")
+    day = max((d for d in store.days() if d <= as_of), default=None)
+    health = store.trends(day) if day else None
+    risk = store.risk(day) if day else None
+    out["health_score"] = health["final_score"].reindex(ids) if health is not None else None
+    out["health_band"] = health["final_band"].reindex(ids) if health is not None else None
+    out["health_change_30d"] = health["change_30d"].reindex(ids) if health is not None else None
+    out["risk"] = risk["risk"].reindex(ids) if risk is not None else None
+    driver = "driver_1" if risk is not None and "driver_1" in risk else None
+    out["risk_driver"] = risk[driver].reindex(ids) if driver else None
+    out["as_of"] = as_of
+    records = [
+        {k: (None if _missing(v) else v) for k, v in r.items()}
+        for r in out.rename_axis("account_id").reset_index().to_dict("records")
+    ]
+    with make_engine(settings.database_url).begin() as conn:
+        conn.execute(delete(S))
+        bulk_insert(conn, S.__table__, records)
+    return len(records)
+
+
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    id: int
+    external_id: str
+    name: str
+    segment: str | None
+    persona: str | None
+    stage: str | None
+    owner: str | None
+    mrr: float
+    renewal: date | None
+    health: float | None
+    band: str | None
+    change_30d: float | None
+    risk: float | None
+    driver: str | None
+    last_touch: datetime | None
+
+
+@dataclass(frozen=True)
+class PortfolioPage:
+    rows: list[PortfolioRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    segment: str = ""
+    persona: str = ""
+    band: str = ""
+    owner_id: int | None = None
+    min_risk: float | None = None
+    renewal_within: int | None = None  # days
+
+
+def _query(f: Filters, today: date) -> Select:
+    stmt = (
+        select(Account, User.name, S)
+        .outerjoin(User, User.id == Account.owner_id)
+        .outerjoin(S, S.account_id == Account.id)
+    )
+    if f.q.strip():
+        like = f"%{f.q.strip()}%"
+        stmt = stmt.where(or_(Account.name.ilike(like), Account.external_id.ilike(like), Account.domain.ilike(like)))
+    if f.segment:
+        stmt = stmt.where(Account.segment == f.segment)
+    if f.persona:
+        stmt = stmt.where(Account.persona == f.persona)
+    if f.band:
+        stmt = stmt.where(S.health_band == f.band)
+    if f.owner_id is not None:
+        stmt = stmt.where(Account.owner_id == f.owner_id)
+    if f.min_risk is not None:
+        stmt = stmt.where(S.risk >= f.min_risk)
+    if f.renewal_within is not None:
+        stmt = stmt.where(S.renewal_date >= today, S.renewal_date <= today + timedelta(days=f.renewal_within))
+    return stmt
+
+
+def _row(a: Account, owner: str | None, s: AccountSummary | None) -> PortfolioRow:
+    return PortfolioRow(
+        a.id,
+        a.external_id,
+        a.name,
+        a.segment,
+        a.persona,
+        a.lifecycle_stage.value if a.lifecycle_stage else None,
+        owner,
+        float(s.mrr) if s else 0.0,
+        s.renewal_date if s else None,
+        s.health_score if s else None,
+        s.health_band if s else None,
+        s.health_change_30d if s else None,
+        s.risk if s else None,
+        s.risk_driver if s else None,
+        s.last_touch_at if s else None,
+    )
+
+
+def list_portfolio(
+    session: Session,
+    today: date,
+    filters: Filters = Filters(),
+    sort: str = "name",
+    desc: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> PortfolioPage:
+    stmt = _query(filters, today)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    key = SORTS.get(sort, Account.name)
+    order = key.desc().nulls_last() if desc else key.asc().nulls_last()
+    page = max(1, page)
+    stmt = stmt.order_by(order, Account.id).offset((page - 1) * per_page).limit(per_page)
+    return PortfolioPage([_row(a, o, s) for a, o, s in session.execute(stmt)], total, page, per_page)
+
+
+CSV_COLUMNS = (
+    "external_id",
+    "name",
+    "segment",
+    "persona",
+    "stage",
+    "owner",
+    "mrr",
+    "renewal",
+    "health",
+    "band",
+    "change_30d",
+    "risk",
+    "driver",
+    "last_touch",
+)
+
+
+def export_csv(
+    session: Session, today: date, filters: Filters, sort: str = "name", desc: bool = False
+) -> Iterator[str]:
+    """Every matching account as CSV lines, in the list's order, read from the database in batches."""
+    key = SORTS.get(sort, Account.name)
+    order = key.desc().nulls_last() if desc else key.asc().nulls_last()
+    stmt = _query(filters, today).order_by(order, Account.id)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    yield buf.getvalue()
+    for a, o, s in session.execute(stmt.execution_options(yield_per=2000)):
+        buf.seek(0)
+        buf.truncate()
+        r = _row(a, o, s)
+        writer.writerow([_cell(getattr(r, c)) for c in CSV_COLUMNS])
+        yield buf.getvalue()
+
+
+def _cell(v: object) -> object:
+    if isinstance(v, float):
+        return f"{v:.4f}".rstrip("0").rstrip(".")
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M")
+    return "" if v is None else v
+
+
+def personas(session: Session) -> list[str]:
+    return [p for p in session.scalars(select(Account.persona).distinct().order_by(Account.persona)) if p]
+
+
+def bands(session: Session) -> list[str]:
+    return [b for b in session.scalars(select(S.health_band).distinct().order_by(S.health_band)) if b]
+
+
+@dataclass(frozen=True)
+class AccountHealth:
+    """What the account page's header shows about health and risk."""
+
+    summary: AccountSummary | None
+    drivers: list[str]
+
+
+def account_health(settings: Settings, session: Session, account_id: int) -> AccountHealth:
+    """The account's portfolio row and the risk model's drivers from the snapshot it came from."""
+    import pyarrow.parquet as pq
+
+    summary = session.get(S, account_id)
+    drivers: list[str] = []
+    path = settings.home / "health" / "risk" / f"{summary.as_of.isoformat()}.parquet" if summary else None
+    if path is not None and path.exists():
+        found = pq.read_table(path, filters=[("account_id", "=", account_id)]).to_pylist()
+        if found:
+            drivers = [found[0][k] for k in ("driver_1", "driver_2", "driver_3") if found[0].get(k)]
+    return AccountHealth(summary, drivers)

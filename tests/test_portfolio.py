@@ -1,0 +1,151 @@
+"""The portfolio: refreshed figures (MRR, renewal, health, risk, last touch) checked against the sources, and
+the list's filters, sorting, CSV export and owner limit through the web."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from northstar.accounts.models import Account
+from northstar.auth.models import Role, User
+from northstar.auth.service import create_user
+from northstar.config import Settings
+from northstar.db.engine import reset_engines, session_scope
+from northstar.demo.generator import DemoConfig
+from northstar.demo.service import build_demo
+from northstar.health.history import SnapshotStore
+from northstar.portfolio.models import AccountSummary
+from northstar.revenue.models import Subscription
+from northstar.touchpoints.models import Touchpoint
+from northstar.web.app import create_app
+
+AS_OF = date(2026, 11, 1)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    s = Settings(home=tmp_path_factory.mktemp("portfolio") / "home", secret_key_override="p-secret")
+    build_demo(s, DemoConfig(accounts=300, seed=8, events_per_account_month=10, as_of=AS_OF))
+    with session_scope(s.database_url) as db:
+        owner = db.scalar(select(Account.owner_id).where(Account.owner_id.is_not(None)).limit(1))
+        email = db.get(User, owner).email
+        create_user(db, email, PASSWORD, Role.CSM)
+        create_user(db, "viewer@example.com", PASSWORD, Role.VIEWER)
+    yield s, email, owner
+    reset_engines()
+
+
+def sign_in(settings, email):
+    client = TestClient(create_app(settings))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf": token})
+    return client
+
+
+def test_refreshed_figures_match_their_sources(site):
+    settings, _, _ = site
+    store = SnapshotStore(settings.home / "health")
+    health, risk = store.trends(AS_OF), store.risk(AS_OF)
+    with session_scope(settings.database_url) as db:
+        rows = {s.account_id: s for s in db.scalars(select(AccountSummary))}
+        assert len(rows) == 300 and {s.as_of for s in rows.values()} == {AS_OF}
+        day = AS_OF - timedelta(days=1)
+        live = db.execute(
+            select(Subscription.account_id, func.sum(Subscription.mrr))
+            .where(Subscription.start_date <= day)
+            .where((Subscription.end_date.is_(None)) | (Subscription.end_date >= day))
+            .group_by(Subscription.account_id)
+        ).all()
+        mrr = {a: float(m) for a, m in live}
+        last = dict(
+            db.execute(
+                select(Touchpoint.account_id, func.max(Touchpoint.occurred_at)).group_by(Touchpoint.account_id)
+            ).all()
+        )
+        renew = dict(
+            db.execute(
+                select(Subscription.account_id, func.min(Subscription.renewal_date))
+                .where(Subscription.renewal_date >= AS_OF)
+                .group_by(Subscription.account_id)
+            ).all()
+        )
+    for account_id, s in rows.items():
+        assert s.mrr == pytest.approx(mrr.get(account_id, 0.0)) and s.arr == pytest.approx(12 * s.mrr)
+        assert s.renewal_date == renew.get(account_id)
+        assert s.last_touch_at == last.get(account_id)  # both read back as UTC
+        assert s.health_score == pytest.approx(health.at[account_id, "final_score"])
+        assert s.health_band == health.at[account_id, "final_band"]
+        if account_id in risk.index:
+            assert s.risk == pytest.approx(risk.at[account_id, "risk"])
+        else:
+            assert s.risk is None
+    changes = [s.health_change_30d for s in rows.values() if s.health_change_30d is not None]
+    assert len(changes) > 250  # the demo keeps a snapshot 30 days before
+
+
+def test_filter_sort_and_export(site):
+    settings, _, _ = site
+    client = sign_in(settings, "viewer@example.com")
+    riskiest = client.get("/accounts", params={"sort": "risk", "desc": "true"}).text
+    shown = [float(x) for x in re.findall(r'<td class="num"><span title="[^"]*">(\d+)%</span>', riskiest)]
+    assert len(shown) == 50 and shown == sorted(shown, reverse=True)
+    red = client.get("/accounts", params={"band": "red"}).text
+    n_red = int(re.search(r"Accounts <small>([\d,]+)</small>", red).group(1).replace(",", ""))
+    with session_scope(settings.database_url) as db:
+        assert n_red == db.scalar(
+            select(func.count()).select_from(AccountSummary).where(AccountSummary.health_band == "red")
+        )
+        high = db.scalar(select(func.count()).select_from(AccountSummary).where(AccountSummary.risk >= 0.2))
+        soon = db.scalar(
+            select(func.count())
+            .select_from(AccountSummary)
+            .where(
+                AccountSummary.renewal_date >= date.today(),
+                AccountSummary.renewal_date <= date.today() + timedelta(days=90),
+            )
+        )
+    assert f"Accounts <small>{high}</small>" in client.get("/accounts", params={"min_risk": "0.2"}).text
+    assert f"Accounts <small>{soon}</small>" in client.get("/accounts", params={"renewal": "90"}).text
+    assert client.get("/accounts.csv").status_code == 403  # a viewer does not export
+
+
+def test_csv_export_follows_filters_and_the_owner_limit(site):
+    settings, email, owner = site
+    client = sign_in(settings, email)
+    r = client.get("/accounts.csv", params={"band": "red", "sort": "risk", "desc": "true"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert rows and {row["band"] for row in rows} == {"red"}
+    risks = [float(row["risk"]) for row in rows if row["risk"]]
+    assert risks == sorted(risks, reverse=True)
+    limited = sign_in(dataclasses.replace(settings, csm_own_accounts_only=True), email)
+    mine = list(csv.DictReader(io.StringIO(limited.get("/accounts.csv").text)))
+    with session_scope(settings.database_url) as db:
+        owned = set(db.scalars(select(Account.external_id).where(Account.owner_id == owner)))
+    assert {row["external_id"] for row in mine} == owned
+
+
+def test_the_account_page_shows_health_risk_and_drivers(site):
+    settings, _, _ = site
+    client = sign_in(settings, "viewer@example.com")
+    with session_scope(settings.database_url) as db:
+        s = db.scalar(
+            select(AccountSummary).where(AccountSummary.risk.is_not(None)).order_by(AccountSummary.risk.desc())
+        )
+        ref = db.get(Account, s.account_id).external_id
+        expected_band, expected_risk = s.health_band, f"{s.risk * 100:.0f}%"
+    page = client.get(f"/accounts/{ref}").text
+    health = re.search(r'data-testid="health">(.*?)</dd>', page, re.S).group(1)
+    assert expected_band in health
+    assert re.search(r'data-testid="risk">([^<]*)</dd>', page).group(1) == expected_risk
+    drivers = re.search(r'data-testid="drivers">Risk drivers, strongest first: ([^<]*)</p>', page).group(1)
+    want = SnapshotStore(settings.home / "health").risk(AS_OF).loc[s.account_id]
+    assert drivers.split(", ") == [want[f"driver_{i}"] for i in (1, 2, 3) if isinstance(want[f"driver_{i}"], str)]
