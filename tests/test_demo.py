@@ -34,6 +34,22 @@ def frame(settings: Settings, sql: str) -> pd.DataFrame:
     return pd.read_sql(sql, make_engine(settings.database_url))
 
 
+def test_the_demo_keeps_health_history_risk_and_the_portfolio(demo):
+    from northstar.demo.service import HISTORY_DAYS
+    from northstar.health.history import SnapshotStore
+    from northstar.health.risk import model_path
+    from northstar.portfolio.models import AccountSummary
+
+    settings, _, _ = demo
+    store = SnapshotStore(settings.home / "health")
+    assert store.days() == sorted(AS_OF - timedelta(days=d) for d in HISTORY_DAYS)
+    assert model_path(settings).exists() and store.risk(AS_OF) is not None
+    with session_scope(settings.database_url) as s:
+        rows = s.scalars(select(AccountSummary)).all()
+    assert len(rows) == 600 and all(r.health_band for r in rows)
+    assert sum(r.risk is not None for r in rows) == len(store.risk(AS_OF))
+
+
 def test_sizes_and_login(demo):
     settings, summary, password = demo
     assert summary.rows["accounts"] == 600 and summary.rows["events"] > 100_000
@@ -47,7 +63,7 @@ def test_sizes_and_login(demo):
 def test_same_seed_same_company(tmp_path):
     def build(folder):
         s = Settings(home=tmp_path / folder, secret_key_override="x")
-        build_demo(s, DemoConfig(accounts=60, seed=5, events_per_account_month=10, as_of=AS_OF))
+        build_demo(s, DemoConfig(accounts=60, seed=5, events_per_account_month=10, as_of=AS_OF), health=False)
         out = {k: export_table(s, k).to_pylist() for k in ("accounts", "subscriptions", "feedback", "events")}
         reset_engines()
         return out
@@ -63,7 +79,7 @@ def test_rerun_reuses_and_protects_other_data(demo, tmp_path):
     other.ensure_home()
     (other.events_dir / "batch-x.parquet").write_bytes(b"not a demo")
     with pytest.raises(DataFolderInUse):
-        build_demo(other, DemoConfig(accounts=10, as_of=AS_OF))
+        build_demo(other, DemoConfig(accounts=10, as_of=AS_OF), health=False)
 
 
 def test_subscription_terms_are_consistent(demo):
@@ -207,7 +223,7 @@ def test_demo_never_overwrites_a_database_with_records(settings, tmp_path):
     (tmp_path / "a.csv").write_text("external_id,name\nREAL-1,A real customer\n")
     import_file(settings, "accounts", tmp_path / "a.csv")
     with pytest.raises(DataFolderInUse):
-        build_demo(settings, DemoConfig(accounts=10, as_of=AS_OF))
+        build_demo(settings, DemoConfig(accounts=10, as_of=AS_OF), health=False)
     assert export_table(settings, "accounts").num_rows == 1
 
 
@@ -215,7 +231,9 @@ def test_small_demo_loads_on_both_stores_and_reads_back(settings):
     from northstar.customer360.service import build_profile, find_account
     from northstar.usage.summary import events_table
 
-    summary, _ = build_demo(settings, DemoConfig(accounts=30, seed=2, events_per_account_month=10, as_of=AS_OF))
+    summary, _ = build_demo(
+        settings, DemoConfig(accounts=30, seed=2, events_per_account_month=10, as_of=AS_OF), health=False
+    )
     assert export_table(settings, "contacts").num_rows == summary.rows["contacts"]
     tickets = export_table(settings, "tickets").to_pylist()
     assert len(tickets) == summary.rows["tickets"] and tickets[0]["opened_at"].tzinfo is not None

@@ -25,7 +25,7 @@ DAY = date(2026, 8, 1)  # scored out of time: the model trains on outcomes known
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     s = Settings(home=tmp_path_factory.mktemp("riskdemo") / "home", secret_key_override="x")
-    build_demo(s, CONFIG)
+    build_demo(s, CONFIG, health=False)  # the test trains its own model
     model, _ = risk.train(s, DAY, months=12)
     x = measure_values(s, DAY, [f for f in model.features if f in risk.CATALOGUE])
     scored = risk.score(s, model, DAY)

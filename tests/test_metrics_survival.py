@@ -97,7 +97,7 @@ def test_retention_curve_metric_on_the_demo(tmp_path):
     s = Settings(home=tmp_path / "h", secret_key_override="x")
     as_of = date(2026, 11, 26)
     try:
-        build_demo(s, DemoConfig(accounts=300, seed=4, events_per_account_month=5, as_of=as_of))
+        build_demo(s, DemoConfig(accounts=300, seed=4, events_per_account_month=5, as_of=as_of), health=False)
         curves = compute(s, "retention-curve", date(2020, 1, 1), as_of, by=["segment"])
         # the same curves from lifelines, fitted on each segment's spells
         spells = first_spells(load_terms(s, SUBSCRIPTION_SCHEMA, as_of).to_pandas(), min(as_of, date.today()))

@@ -39,7 +39,7 @@ TODAY = datetime.now(UTC).date()
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     s = Settings(home=tmp_path_factory.mktemp("tasks") / "home", secret_key_override="tasks-test-secret")
-    build_demo(s, DemoConfig(accounts=40, seed=5, events_per_account_month=5, as_of=date(2026, 11, 1)))
+    build_demo(s, DemoConfig(accounts=40, seed=5, events_per_account_month=5, as_of=date(2026, 11, 1)), health=False)
     with session_scope(s.database_url) as db:
         owners = db.execute(
             select(Account.owner_id, func.min(Account.external_id))
