@@ -146,6 +146,10 @@ def test_the_account_page_shows_health_risk_and_drivers(site):
     health = re.search(r'data-testid="health">(.*?)</dd>', page, re.S).group(1)
     assert expected_band in health
     assert re.search(r'data-testid="risk">([^<]*)</dd>', page).group(1) == expected_risk
-    drivers = re.search(r'data-testid="drivers">Risk drivers, strongest first: ([^<]*)</p>', page).group(1)
+    drivers = re.findall(r'data-feature="([^"]+)">([^<]+)</span>', page)
     want = SnapshotStore(settings.home / "health").risk(AS_OF).loc[s.account_id]
-    assert drivers.split(", ") == [want[f"driver_{i}"] for i in (1, 2, 3) if isinstance(want[f"driver_{i}"], str)]
+    assert [f for f, _ in drivers] == [want[f"driver_{i}"] for i in (1, 2, 3) if isinstance(want[f"driver_{i}"], str)]
+    assert all(
+        label.split(": ")[0] in ("Usage", "Feedback", "Support", "Billing", "Revenue", "Relationship", "Segment")
+        for _, label in drivers
+    )

@@ -243,11 +243,28 @@ def bands(session: Session) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Driver:
+    feature: str
+    label: str  # "Usage: events trend"
+    meaning: str  # the catalogue's description
+
+
+@dataclass(frozen=True)
 class AccountHealth:
     """What the account page's header shows about health and risk."""
 
     summary: AccountSummary | None
-    drivers: list[str]
+    drivers: list[Driver]
+
+
+def driver(feature: str) -> Driver:
+    """A model feature named for people: its source and name, and what it measures."""
+    from northstar.health.measures import CATALOGUE
+
+    source, _, name = feature.partition(".")
+    label = f"{source.capitalize()}: {name.replace('_', ' ')}" if name else feature.replace("_", " ").capitalize()
+    meaning = CATALOGUE[feature].description if feature in CATALOGUE else feature
+    return Driver(feature, label, meaning)
 
 
 def account_health(settings: Settings, session: Session, account_id: int) -> AccountHealth:
@@ -255,10 +272,10 @@ def account_health(settings: Settings, session: Session, account_id: int) -> Acc
     import pyarrow.parquet as pq
 
     summary = session.get(S, account_id)
-    drivers: list[str] = []
+    drivers: list[Driver] = []
     path = settings.home / "health" / "risk" / f"{summary.as_of.isoformat()}.parquet" if summary else None
     if path is not None and path.exists():
         found = pq.read_table(path, filters=[("account_id", "=", account_id)]).to_pylist()
         if found:
-            drivers = [found[0][k] for k in ("driver_1", "driver_2", "driver_3") if found[0].get(k)]
+            drivers = [driver(found[0][k]) for k in ("driver_1", "driver_2", "driver_3") if found[0].get(k)]
     return AccountHealth(summary, drivers)
