@@ -71,6 +71,16 @@ def test_import_export_account_flow(run, tmp_path):
     out = run("import", "accounts", str(accounts))
     assert out.exit_code == 0 and "1 new" in out.text
     assert "1 unchanged" in run("import", "accounts", str(accounts)).text
+    subs = tmp_path / "s.csv"
+    subs.write_text("external_id,account,product,product_line,mrr,start_date,status\nS1,X1,Core,core,250,2025-01-01,active\n")
+    out = run("import", "subscriptions", str(subs))
+    assert out.exit_code == 0, out.text
+    from northstar.db.engine import session_scope
+    from northstar.portfolio.models import AccountSummary
+    from northstar.store import open_settings
+
+    with session_scope(open_settings().database_url) as db:  # the import refreshed the portfolio
+        assert [(s.mrr, s.arr) for s in db.query(AccountSummary).all()] == [(250.0, 3000.0)]
     out = run("account", "X1")
     assert out.exit_code == 0 and "Xylo Ltd" in out.text and "Contacts" in out.text
     assert run("account", "nobody").exit_code == 1

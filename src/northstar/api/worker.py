@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 
 from northstar.config import Settings
 from northstar.db.engine import session_scope
@@ -26,15 +27,25 @@ from northstar.db.engine import session_scope
 log = logging.getLogger(__name__)
 
 
-def run(settings: Settings, stop: threading.Event, interval: float = 1.0, rollup_interval: float = 60.0) -> None:
-    """Apply the log whenever it has records (at least every ``interval`` seconds), deliver due webhooks, and
-    refresh the usage rollups at most every ``rollup_interval`` seconds while events keep arriving."""
+def run(
+    settings: Settings,
+    stop: threading.Event,
+    interval: float = 1.0,
+    rollup_interval: float = 60.0,
+    portfolio_interval: float = 900.0,
+) -> None:
+    """Apply the log whenever it has records (at least every ``interval`` seconds), deliver due webhooks,
+    refresh the usage rollups at most every ``rollup_interval`` seconds while events keep arriving, and the
+    portfolio's figures at start and every ``portfolio_interval`` seconds (records written through the REST
+    API or an import show their MRR and last touch in the list within that time)."""
     from northstar.api.applier import Applier, ApplierBusy
+    from northstar.portfolio.service import refresh
     from northstar.store import rollup_store
     from northstar.webhooks.service import deliver_due
 
     applier: Applier | None = None
     last_rollup, dirty = time.monotonic(), False
+    last_portfolio = float("-inf")
     try:
         while not stop.is_set():
             try:
@@ -53,6 +64,9 @@ def run(settings: Settings, stop: threading.Event, interval: float = 1.0, rollup
                     rollup_store(settings).refresh()
                     last_rollup, dirty = time.monotonic(), False
                 deliver_due(lambda: session_scope(settings.database_url))
+                if time.monotonic() - last_portfolio >= portfolio_interval:
+                    last_portfolio = time.monotonic()
+                    refresh(settings, datetime.now(UTC).date())
             except Exception:  # a failed step is logged and tried again: the log keeps the records
                 log.exception("intake: a step failed; trying again")
             stop.wait(interval)

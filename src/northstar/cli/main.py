@@ -131,6 +131,10 @@ def _serve(host: str, port: int) -> None:
 KIND_HELP = "accounts, contacts, users, subscriptions, invoices, tickets, touchpoints, feedback, assessments, events"
 
 
+#: Imports that change what the portfolio lists (MRR, renewal, last touch, the accounts themselves).
+PORTFOLIO_KINDS = {"accounts", "subscriptions", "touchpoints", "rates"}
+
+
 @app.command("import")
 def import_(
     kind: str = typer.Argument(..., help=KIND_HELP),
@@ -167,6 +171,10 @@ def import_(
     )
     for note in result.notes:
         console.print(f"  {note}")
+    if kind in PORTFOLIO_KINDS and (result.inserted or result.updated):
+        from northstar.portfolio.service import refresh
+
+        refresh(settings, datetime.now(UTC).date())  # the list shows the new MRR, renewals and touches now
 
 
 @app.command("export")
