@@ -203,8 +203,8 @@ ROWS: dict[str, tuple[str, pa.Schema]] = {
         "SELECT account_id, occurred_at FROM touchpoints",
         pa.schema([("account_id", pa.int64()), ("occurred_at", pa.timestamp("us"))]),
     ),
-    "contacts": (
-        "SELECT id, account_id, role FROM contacts",
+    "contacts": (  # the measures read decision makers only
+        "SELECT id, account_id, role FROM contacts WHERE role = 'decision_maker'",
         pa.schema([("contact_id", pa.int64()), ("account_id", pa.int64()), ("role", pa.string())]),
     ),
 }
@@ -222,6 +222,8 @@ BOUNDS: dict[str, Callable[[date], str]] = {
     "tickets": lambda first: (
         f"(opened_at >= '{_since(90)(first)}' OR resolved_at IS NULL OR resolved_at >= '{first.isoformat()}')"
     ),
+    # the next renewal on or after the day
+    "renewals": lambda first: f"renewal_date >= '{first.isoformat()}'",
     # issued in the last 90 days, or unpaid at the start of some day from ``first`` on
     "invoices": lambda first: (
         f"(issued_on >= '{_since(90)(first)}' OR paid_at IS NULL OR paid_at >= '{first.isoformat()}')"
@@ -286,9 +288,10 @@ class Rows:
 
         if "terms" not in self._tables:
             schema = SUBSCRIPTION_SCHEMA.append(pa.field("currency", pa.string()))
-            self._tables["terms"] = load_table(
-                self.settings, f"SELECT {', '.join(schema.names)} FROM subscriptions", schema
-            )
+            sql = f"SELECT {', '.join(schema.names)} FROM subscriptions"
+            if self.first_day is not None:  # terms still in force 91 days before (MRR change over 90 days)
+                sql += f" WHERE end_date IS NULL OR end_date >= '{_since(91)(self.first_day)}'"
+            self._tables["terms"] = load_table(self.settings, sql, schema)
         return terms_in_reporting(self.settings, self._tables["terms"], on)
 
 
