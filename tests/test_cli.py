@@ -72,7 +72,9 @@ def test_import_export_account_flow(run, tmp_path):
     assert out.exit_code == 0 and "1 new" in out.text
     assert "1 unchanged" in run("import", "accounts", str(accounts)).text
     subs = tmp_path / "s.csv"
-    subs.write_text("external_id,account,product,product_line,mrr,start_date,status\nS1,X1,Core,core,250,2025-01-01,active\n")
+    subs.write_text(
+        "external_id,account,product,product_line,mrr,start_date,status\nS1,X1,Core,core,250,2025-01-01,active\n"
+    )
     out = run("import", "subscriptions", str(subs))
     assert out.exit_code == 0, out.text
     from northstar.db.engine import session_scope
