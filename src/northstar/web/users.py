@@ -52,8 +52,20 @@ def _admin(request: Request, session: Session) -> User:
 
 @router.get("/admin/users")
 def users_page(request: Request, session: Session = Depends(db)) -> Response:
-    user = _admin(request, session)
-    return render(request, "users.html", user, users=list_users(session), roles=[r.value for r in Role], error=None)
+    return _users_page(request, session, _admin(request, session))
+
+
+def _users_page(request: Request, session: Session, admin: User, error: str | None = None) -> Response:
+    """The list and the new-user form; with ``error`` (422), the reason the last change was refused."""
+    return render(
+        request,
+        "users.html",
+        admin,
+        status_code=422 if error else 200,
+        users=list_users(session),
+        roles=[r.value for r in Role],
+        error=error,
+    )
 
 
 @router.post("/admin/users")
@@ -79,15 +91,7 @@ def users_create(
         create_user(session, email, password, Role(role), name)
     except (UserError, ValueError) as exc:
         session.rollback()
-        return render(
-            request,
-            "users.html",
-            user,
-            status_code=422,
-            users=list_users(session),
-            roles=[r.value for r in Role],
-            error=str(exc),
-        )
+        return _users_page(request, session, user, error=str(exc))
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -109,13 +113,5 @@ def users_update(
         update_user(session, target, role=role or None, active=active == "1")
     except (UserError, ValueError) as exc:
         session.rollback()
-        return render(
-            request,
-            "users.html",
-            admin,
-            status_code=422,
-            users=list_users(session),
-            roles=[r.value for r in Role],
-            error=str(exc),
-        )
+        return _users_page(request, session, admin, error=str(exc))
     return RedirectResponse("/admin/users", status_code=303)
