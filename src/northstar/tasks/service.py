@@ -128,12 +128,6 @@ def reopen_task(session: Session, task: Task) -> Task:
     return task
 
 
-def cancel_task(session: Session, task: Task) -> Task:
-    task.status = TaskStatus.CANCELED
-    session.flush()
-    return task
-
-
 def assign_task(session: Session, task: Task, assignee_id: int | None) -> Task:
     if assignee_id is not None:
         user = session.get(User, assignee_id)
