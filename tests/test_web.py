@@ -185,6 +185,14 @@ def test_in_a_real_browser(server):
         page.wait_for_url("**band=red**")
         assert page.locator("[data-testid=portfolio] .band-red").count() == page.locator("tbody tr").count() > 0
         page.screenshot(path=str(shots / "portfolio.png"), full_page=True)
+        # the dashboards, and a chart's bar clicked through to the accounts behind it
+        page.get_by_role("link", name="Dashboards").click()
+        page.wait_for_selector("svg.chart.bars")
+        page.screenshot(path=str(shots / "dashboards.png"), full_page=True)
+        page.locator('svg a[aria-label^="red:"]').click()
+        page.wait_for_url("**chart=band**")
+        assert page.get_by_test_id("behind").is_visible()
+        assert page.locator("[data-testid=portfolio] .band-red").count() == page.locator("tbody tr").count() > 0
 
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

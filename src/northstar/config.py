@@ -72,6 +72,12 @@ class Settings:
         """Daily per-account usage rollups, one file per event batch (``northstar.usage.rollup``)."""
         return self.home / "rollups"
 
+    @property
+    def cache_dir(self) -> Path:
+        """Answers that are expensive to compute (dashboards), kept under the data versions they were made
+        from (``northstar.db.versions``): safe to delete at any time."""
+        return self.home / "cache"
+
     @cached_property
     def secret_key(self) -> str:
         """The key that signs session cookies: from the environment, else made once and kept in the home."""

@@ -37,8 +37,10 @@ def run(
     """Apply the log whenever it has records (at least every ``interval`` seconds), deliver due webhooks,
     refresh the usage rollups at most every ``rollup_interval`` seconds while events keep arriving, and the
     portfolio's figures at start and every ``portfolio_interval`` seconds (records written through the REST
-    API or an import show their MRR and last touch in the list within that time)."""
+    API or an import show their MRR and last touch in the list within that time), then build the unfiltered
+    dashboard into the cache."""
     from northstar.api.applier import Applier, ApplierBusy
+    from northstar.dashboards.cache import dashboard
     from northstar.portfolio.service import refresh
     from northstar.store import rollup_store
     from northstar.webhooks.service import deliver_due
@@ -67,6 +69,7 @@ def run(
                 if time.monotonic() - last_portfolio >= portfolio_interval:
                     last_portfolio = time.monotonic()
                     refresh(settings, datetime.now(UTC).date())
+                    dashboard(settings, datetime.now(UTC).date())  # warm: the first visitor reads it built
             except Exception:  # a failed step is logged and tried again: the log keeps the records
                 log.exception("intake: a step failed; trying again")
             stop.wait(interval)

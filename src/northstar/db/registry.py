@@ -3,6 +3,7 @@
 from northstar.accounts.models import Account, Contact
 from northstar.auth.models import ApiKey, User
 from northstar.db.base import Base
+from northstar.db.versions import DataVersion
 from northstar.feedback.models import Feedback, SurveyInvitation
 from northstar.health.models import HealthOverride
 from northstar.ingest.models import ImportRun
@@ -22,6 +23,7 @@ __all__ = [
     "Assessment",
     "Base",
     "Contact",
+    "DataVersion",
     "ExchangeRate",
     "Feedback",
     "SurveyInvitation",

@@ -15,6 +15,7 @@ from northstar.auth.service import create_user
 from northstar.config import Settings
 from northstar.db.engine import make_engine, reset_engines, session_scope
 from northstar.db.migrate import upgrade
+from northstar.db.versions import bump
 from northstar.demo.generator import DemoBuilder, DemoConfig, DemoSummary, Progress
 from northstar.store import rollup_store
 
@@ -79,6 +80,8 @@ def build_demo(
     settings.ensure_home()
     upgrade(settings.database_url)
     summary = DemoBuilder(cfg, settings, progress).build(password)
+    with session_scope(settings.database_url) as s:
+        bump(s, "records")
     rollup_store(settings).refresh()
     if health:
         if progress:
@@ -111,7 +114,13 @@ def health_history(settings: Settings, as_of: date) -> None:
 
 def _wipe(settings: Settings) -> None:
     """Remove the demo's files, and empty the operational tables when they live in a server database."""
-    for folder in (settings.events_dir, settings.rollups_dir, settings.home / "health", settings.home / "models"):
+    for folder in (
+        settings.events_dir,
+        settings.rollups_dir,
+        settings.home / "health",
+        settings.home / "models",
+        settings.cache_dir,
+    ):
         if folder.exists():
             shutil.rmtree(folder)
     for name in ("northstar.db", "northstar.db-wal", "northstar.db-shm", "demo.json", "demo_truth.parquet"):

@@ -216,8 +216,10 @@ def _since(days: int) -> Callable[[date], str]:
 
 #: For days from ``first`` on, the rows that can still count: a condition per table (dates from code only).
 BOUNDS: dict[str, Callable[[date], str]] = {
-    # the latest NPS of the year, CSAT and CES over 180 days, detractors over 365
-    "feedback": lambda first: f"submitted_at >= '{_since(365)(first)}'",
+    # the latest NPS of the year and detractors over 365 days; CSAT and CES over 180
+    "feedback": lambda first: (
+        f"submitted_at >= '{_since(365)(first)}' AND (survey_type = 'nps' OR submitted_at >= '{_since(180)(first)}')"
+    ),
     # opened in the last 90 days, or open at the start of some day from ``first`` on
     "tickets": lambda first: (
         f"(opened_at >= '{_since(90)(first)}' OR resolved_at IS NULL OR resolved_at >= '{first.isoformat()}')"

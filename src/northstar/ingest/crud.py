@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session, aliased
 
+from northstar.db.versions import bump
 from northstar.ingest.errors import ImportFailed
 from northstar.ingest.records import upsert
 from northstar.ingest.source import ColumnMap
@@ -228,6 +229,7 @@ def delete_record(session: Session, kind: Kind, key: str) -> None:
     else:
         session.execute(delete(model).where(model.id == record["id"]))  # type: ignore[union-attr,arg-type]
     session.flush()
+    bump(session, "records")
     if kind.name == "accounts":
         emit(session, "account.deleted", _jsonable(record))
 

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from northstar.auth.models import Role, User
+from northstar.db.versions import bump
 from northstar.feedback.models import SCALES, SurveyType
 from northstar.ingest.errors import ImportFailed, Problem
 from northstar.ingest.source import ColumnMap
@@ -266,6 +267,8 @@ def upsert(
         progress(result.unchanged)
     result.inserted, result.updated = len(inserts), len(updates)
     _link_self_refs(session, kind, parsed)
+    if inserts or updates:
+        bump(session, "records")
     return result
 
 

@@ -23,6 +23,7 @@ from northstar.auth.models import User
 from northstar.config import Settings
 from northstar.db.bulk import bulk_insert
 from northstar.db.engine import make_engine
+from northstar.db.versions import bump
 from northstar.portfolio.models import AccountSummary
 
 S = AccountSummary
@@ -78,6 +79,7 @@ def refresh(settings: Settings, as_of: date) -> int:
     with make_engine(settings.database_url).begin() as conn:
         conn.execute(delete(S))
         bulk_insert(conn, S.__table__, records)
+        bump(conn, "portfolio")
     return len(records)
 
 
@@ -125,6 +127,8 @@ class Filters:
     owner_id: int | None = None
     min_risk: float | None = None
     renewal_within: int | None = None  # days
+    #: Only these accounts (the ones behind a dashboard's mark); None: no such limit.
+    account_ids: frozenset[int] | None = None
 
 
 def _query(f: Filters, today: date) -> Select:
@@ -148,6 +152,8 @@ def _query(f: Filters, today: date) -> Select:
         stmt = stmt.where(S.risk >= f.min_risk)
     if f.renewal_within is not None:
         stmt = stmt.where(S.renewal_date >= today, S.renewal_date <= today + timedelta(days=f.renewal_within))
+    if f.account_ids is not None:
+        stmt = stmt.where(Account.id.in_(sorted(f.account_ids)))
     return stmt
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from northstar.db.base import Base, ExternalIdMixin, TimestampMixin
@@ -31,6 +31,8 @@ class Direction(enum.StrEnum):
 
 class Touchpoint(ExternalIdMixin, TimestampMixin, Base):
     __tablename__ = "touchpoints"
+    #: Each account's last touch (portfolio, health) is read from this index alone.
+    __table_args__ = (Index("ix_touchpoints_account_occurred", "account_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

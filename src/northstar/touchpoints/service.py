@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from northstar.accounts.models import Account
 from northstar.db.base import utcnow
+from northstar.db.versions import bump
 from northstar.touchpoints.models import Channel, Direction, Touchpoint
 
 #: What a CSM logs by hand; the rest arrive by import or integration.
@@ -60,4 +61,5 @@ def log_touchpoint(
     )
     session.add(tp)
     session.flush()
+    bump(session, "records")
     return tp, True

@@ -28,6 +28,8 @@ from northstar.auth.permissions import Forbidden, Permission, account_owner_filt
 from northstar.auth.service import authenticate
 from northstar.config import Settings
 from northstar.customer360.service import AccountNotFound, build_profile, find_account
+from northstar.dashboards.cache import dashboard
+from northstar.dashboards.service import accounts_behind, describe
 from northstar.db.engine import session_scope
 from northstar.portfolio.service import Filters, account_health, bands, export_csv, list_portfolio, personas
 from northstar.tasks.service import account_tasks
@@ -35,6 +37,8 @@ from northstar.touchpoints.service import LOGGABLE
 from northstar.usage.store import EventStore
 from northstar.usage.summary import events_table
 from northstar.web.charts import line_chart
+from northstar.web.dashboards import dashboard_filters
+from northstar.web.dashboards import router as dashboards_router
 from northstar.web.security import (
     LoginRequired,
     SecurityHeaders,
@@ -50,6 +54,9 @@ from northstar.web.templating import render, templates
 from northstar.web.users import router as users_router
 
 HERE = Path(__file__).parent
+#: The account list's query parameters: its filters and sort, and a dashboard mark's (chart, key, owner, line).
+PORTFOLIO_PARAMS = ("q", "segment", "persona", "band", "min_risk", "renewal", "sort", "desc")
+PORTFOLIO_PARAMS += ("chart", "key", "owner", "line")
 SWAGGER = Path(fastapi_offline.__file__).parent / "static"
 API_DESCRIPTION = """Northstar's machine APIs.
 
@@ -107,6 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tracking_router)
     app.include_router(rest_router)
     app.include_router(tasks_router)
+    app.include_router(dashboards_router)
     app.include_router(users_router)
     base_openapi = app.openapi
 
@@ -177,9 +185,17 @@ def create_app(settings: Settings) -> FastAPI:
     def portfolio_filters(request: Request, user: User, mine: bool) -> tuple[Filters, dict[str, str]]:
         """The list's filters from the query string, the owner limit applied whatever it says."""
         q = request.query_params
-        params = {k: q.get(k, "") for k in ("q", "segment", "persona", "band", "min_risk", "renewal", "sort", "desc")}
+        params = {k: q.get(k, "") for k in PORTFOLIO_PARAMS}
         params["mine"] = "true" if mine else ""
         forced = account_owner_filter(user, settings)
+        behind = None
+        if params["chart"]:  # the accounts behind a dashboard's mark, in the dashboard's scope
+            scope = dashboard_filters(request, user, settings)
+            try:
+                board = dashboard(settings, datetime.now(UTC).date(), scope)
+                behind = frozenset(accounts_behind(board, params["chart"], params["key"]))
+            except KeyError:
+                behind = frozenset()
 
         def number(key: str) -> float | None:
             try:
@@ -196,6 +212,7 @@ def create_app(settings: Settings) -> FastAPI:
             owner_id=forced if forced is not None else (user.id if mine else None),
             min_risk=number("min_risk"),
             renewal_within=int(renewal) if renewal is not None else None,
+            account_ids=behind,
         )
         return filters, params
 
@@ -221,6 +238,7 @@ def create_app(settings: Settings) -> FastAPI:
             personas=personas(session),
             bands=bands(session),
             params=params,
+            behind=describe(params["chart"], params["key"]) if params["chart"] else None,
             qs=lambda **kw: urlencode({k: v for k, v in {**params, **kw}.items() if v not in ("", None)}),
         )
 

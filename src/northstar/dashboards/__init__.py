@@ -1,0 +1,1 @@
+"""Leaders' dashboards: retention, revenue movements, renewals, health, satisfaction, cohorts."""
