@@ -122,3 +122,21 @@ def test_mrr_on_matches_a_day_by_day_count():
         date(2025, 2, 28),
         date(2025, 3, 31),
     ]
+
+
+def test_the_page_reads_usage_from_the_rollups_with_the_same_figures(settings, kid):
+    """The web page reads usage from the daily rollups: for a day boundary the counts equal the raw events'
+    (checked by hand above), and the last activity is the day of the last event."""
+    from northstar.store import rollup_store
+    from northstar.usage.summary import account_usage_from_rollups
+
+    rollups = rollup_store(settings)
+    rollups.refresh()
+    got = account_usage_from_rollups(rollups, kid.account.id, AS_OF)
+    want = kid.usage
+    for field in ("events_30d", "events_prev_30d", "active_users_30d", "active_days_30d", "top_events", "weekly"):
+        assert getattr(got, field) == getattr(want, field), field
+    assert got.last_activity == datetime(2026, 2, 10)
+    with session_scope(settings.database_url) as s:  # the page itself, from the rollups
+        page = build_profile(s, rollups, find_account(s, "K"), as_of=AS_OF)
+    assert page.usage.events_30d == 5 and [c.kind for c in page.timeline] == [c.kind for c in kid.timeline]

@@ -21,8 +21,10 @@ from northstar.db.engine import reset_engines, session_scope
 from northstar.demo.generator import DemoConfig
 from northstar.demo.service import build_demo
 from northstar.health.history import SnapshotStore
+from northstar.health.models import HealthDaily, HealthOverride
 from northstar.portfolio.models import AccountSummary
 from northstar.revenue.models import Subscription
+from northstar.savedviews.models import SavedView
 from northstar.touchpoints.models import Touchpoint
 from northstar.web.app import create_app
 
@@ -153,3 +155,111 @@ def test_the_account_page_shows_health_risk_and_drivers(site):
         label.split(": ")[0] in ("Usage", "Feedback", "Support", "Billing", "Revenue", "Relationship", "Segment")
         for _, label in drivers
     )
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def _form_key(page: str, action: str) -> str:
+    form = page[page.index(f'action="{action}"') :]
+    return re.search(r'name="form_key" value="([^"]+)"', form).group(1)
+
+
+def test_health_override_from_the_account_page(site):
+    settings, email, owner = site
+    with session_scope(settings.database_url) as db:
+        account = db.scalar(select(Account).where(Account.owner_id == owner).order_by(Account.id))
+        ref, account_id = account.external_id, account.id
+        before = db.get(AccountSummary, account_id).health_band
+    band = "red" if before != "red" else "green"
+    viewer = sign_in(settings, "viewer@example.com")
+    page = viewer.get(f"/accounts/{ref}").text
+    assert "Override the health" not in page  # a viewer may not
+    form = {"band": band, "reason": "sponsor left", "expires_on": (date.today() + timedelta(days=30)).isoformat()}
+    r = viewer.post(f"/accounts/{ref}/health-override", data={**form, "csrf": _csrf(page)}, follow_redirects=False)
+    assert r.status_code == 403
+    csm = sign_in(settings, email)
+    page = csm.get(f"/accounts/{ref}").text
+    assert "Override the health" in page
+    assert csm.post(f"/accounts/{ref}/health-override", data=form, follow_redirects=False).status_code == 403  # no CSRF
+    sent = {**form, "csrf": _csrf(page), "form_key": _form_key(page, f"/accounts/{ref}/health-override")}
+    for _ in range(2):  # the same form twice (a double click, a retried request): one override
+        r = csm.post(f"/accounts/{ref}/health-override", data=sent, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/accounts/{ref}#health"
+    past = {**sent, "form_key": "another", "expires_on": (date.today() - timedelta(days=1)).isoformat()}
+    assert csm.post(f"/accounts/{ref}/health-override", data=past).status_code == 422
+    with session_scope(settings.database_url) as db:
+        overrides = db.scalars(select(HealthOverride).where(HealthOverride.account_id == account_id)).all()
+        assert len(overrides) == 1 and overrides[0].reason == "sponsor left" and overrides[0].band == band
+        assert db.get(AccountSummary, account_id).health_band == band  # the list shows it at once
+    shown = csm.get(f"/accounts/{ref}").text
+    assert re.search(r'data-testid="override">Overridden to <span class="band band-\w+">' + band, shown)
+
+
+def test_health_history_and_timeline_filters(site):
+    settings, _, _ = site
+    store = SnapshotStore(settings.home / "health")
+    with session_scope(settings.database_url) as db:
+        rows = db.execute(select(HealthDaily.account_id, HealthDaily.day, HealthDaily.score)).all()
+        ref = db.scalar(select(Account.external_id).order_by(Account.id).limit(1))
+    assert {d for _, d, _ in rows} == set(store.days()) and len(rows) == 300 * len(store.days())
+    for account_id, day, score in rows[:50]:
+        assert score == pytest.approx(store.scores(day).at[account_id, "final_score"])
+    client = sign_in(settings, "viewer@example.com")
+    page = client.get(f"/accounts/{ref}").text
+    assert 'aria-label="Health score by snapshot day"' in page
+    everything = re.findall(r'<li class="tl-(\w+)">', page)
+    assert len(set(everything)) >= 3
+    only = re.findall(r'<li class="tl-(\w+)">', client.get(f"/accounts/{ref}?show=touchpoint").text)
+    assert only and set(only) == {"touchpoint"}
+    two = set(re.findall(r'<li class="tl-(\w+)">', client.get(f"/accounts/{ref}?show=touchpoint,ticket").text))
+    assert two <= {"touchpoint", "ticket_opened", "ticket_resolved"} and len(two) >= 2
+
+
+def test_saved_views(site):
+    settings, email, _ = site
+    client = sign_in(settings, email)
+    page = client.get("/accounts?band=red&sort=risk&desc=true").text
+    data = {"page": "accounts", "name": "Red, riskiest", "query": "band=red&sort=risk&desc=true&evil=1&page=3"}
+    r = client.post("/views", data={**data, "csrf": _csrf(page)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/accounts?band=red&sort=risk&desc=true"
+    again = {**data, "query": "band=red", "csrf": _csrf(page)}
+    client.post("/views", data=again, follow_redirects=False)  # the same name again replaces it
+    with session_scope(settings.database_url) as db:
+        views = db.scalars(select(SavedView)).all()
+        assert len(views) == 1 and views[0].query == "band=red"
+        view_id = views[0].id
+    listed = client.get("/accounts").text
+    assert '<a href="/accounts?band=red">Red, riskiest</a>' in listed
+    other = sign_in(settings, "viewer@example.com")  # another user neither sees nor removes it
+    assert "Red, riskiest" not in other.get("/accounts").text
+    other.post(f"/views/{view_id}/delete", data={"csrf": _csrf(other.get("/accounts").text), "page": "accounts"})
+    with session_scope(settings.database_url) as db:
+        assert db.get(SavedView, view_id) is not None
+    client.post(f"/views/{view_id}/delete", data={"csrf": _csrf(listed), "page": "accounts"})
+    with session_scope(settings.database_url) as db:
+        assert db.get(SavedView, view_id) is None
+    dash = client.get("/dashboards").text
+    r = client.post(
+        "/views",
+        data={"page": "dashboards", "name": "Mine", "query": "owner=x@example.com&chart=1", "csrf": _csrf(dash)},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/dashboards?owner=x%40example.com"
+    assert client.post("/views", data={"page": "nope", "name": "x", "csrf": _csrf(dash)}).status_code == 422
+
+
+def test_new_accounts_are_listed_at_once_and_search_is_literal(site):
+    settings, _, _ = site
+    with session_scope(settings.database_url) as db:
+        db.add(Account(external_id="FRESH-1", name="Fresh 100% Co"))
+    client = sign_in(settings, "viewer@example.com")
+    found = client.get("/accounts", params={"q": "100%"}).text
+    assert "FRESH-1" in found and "Accounts <small>1</small>" in found
+    assert "Accounts <small>1</small>" in client.get("/accounts", params={"q": "fresh 100"}).text  # any case
+    assert "No account matches" in client.get("/accounts", params={"q": "Fresh_100"}).text  # _ is not a wildcard
+    with session_scope(settings.database_url) as db:
+        assert db.scalar(select(func.count()).select_from(AccountSummary)) == db.scalar(
+            select(func.count()).select_from(Account)
+        )

@@ -157,7 +157,7 @@ def test_in_a_real_browser(server):
         page.locator("tbody a").first.click()
         page.wait_for_selector("[data-testid=arr]")
         assert page.locator("h2", has_text="Timeline").is_visible()
-        assert page.locator("svg.chart").count() == 2
+        assert page.locator("svg.chart").count() == 3  # health history, MRR, usage
         shots = server_artifacts()
         page.screenshot(path=str(shots / "account.png"), full_page=True)
         # log a call in two steps (pick the kind, write, submit) and see it on the timeline

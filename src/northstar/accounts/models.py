@@ -34,7 +34,7 @@ class Account(ExternalIdMixin, TimestampMixin, Base):
     __tablename__ = "accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(300), index=True)  # the account list's default order
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     domain: Mapped[str | None] = mapped_column(String(255), index=True)
     segment: Mapped[str | None] = mapped_column(String(50), index=True)

@@ -17,7 +17,8 @@ from northstar.revenue.service import mrr_history, mrr_on
 from northstar.success.models import Assessment
 from northstar.support.models import Ticket, TicketStatus
 from northstar.touchpoints.models import Touchpoint
-from northstar.usage.summary import UsageSummary, account_usage, notable_changes
+from northstar.usage.rollup import RollupStore
+from northstar.usage.summary import UsageSummary, account_usage, account_usage_from_rollups, notable_changes
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ def find_account(session: Session, ref: str | int) -> Account:
 def build_profile(
     session: Session, events, account: Account, as_of: datetime | None = None, timeline_limit: int = 200
 ) -> Profile:
-    """The Customer 360 for ``account`` as of ``as_of`` (default now). ``events`` is an Ibis table."""
+    """The Customer 360 for ``account`` as of ``as_of`` (default now). ``events``: the usage rollups (the
+    web page: whole days, read in milliseconds), or an Ibis table of raw events on any backend."""
     as_of = as_of or datetime.now(UTC)
     today = as_of.date()
     acc = session.scalars(
@@ -102,7 +104,10 @@ def build_profile(
         )
     )
     assessments = list(session.scalars(select(Assessment).where(Assessment.account_id == acc.id)))
-    usage = account_usage(events, acc.id, as_of)
+    if isinstance(events, RollupStore):
+        usage = account_usage_from_rollups(events, acc.id, as_of)
+    else:
+        usage = account_usage(events, acc.id, as_of)
     active = [s for s in subs if s.start_date <= today and (s.end_date is None or s.end_date >= today)]
     renewals = sorted(s.renewal_date for s in active if s.renewal_date and s.renewal_date >= today)
     contacts = sorted(acc.contacts, key=lambda c: (_ROLE_ORDER.get(c.role.value, 9), c.name))

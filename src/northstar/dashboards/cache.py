@@ -22,6 +22,8 @@ from northstar.dashboards.service import Dashboard, DashboardFilters, build
 from northstar.db.engine import session_scope
 from northstar.db.versions import stamp
 
+#: Raised when ``Dashboard`` changes shape, so that entries pickled by an older version are not read.
+FORMAT = 2
 KEEP_IN_MEMORY = 8
 KEEP_ON_DISK = 64
 _memory: OrderedDict[str, Dashboard] = OrderedDict()
@@ -31,7 +33,7 @@ _lock = threading.Lock()
 def cache_key(settings: Settings, as_of: date, filters: DashboardFilters) -> str:
     with session_scope(settings.database_url) as s:
         versions = stamp(s)
-    raw = f"{settings.database_url}|{as_of.isoformat()}|{filters.key()}|{versions}"
+    raw = f"{FORMAT}|{settings.database_url}|{as_of.isoformat()}|{filters.key()}|{versions}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

@@ -86,7 +86,16 @@ class Dashboard:
     cohorts: pd.DataFrame  # cohort, age, size, accounts, logo, revenue
     #: chart, key, account_id: the accounts behind each mark (see ``CHARTS``)
     members: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    #: the values each filter offers (``filter_choices``), made with the figures from the same data
+    choices: dict[str, list[str]] = field(default_factory=dict)
     computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: chart -> key -> the accounts: ``members`` indexed once, so a click-through is a lookup
+    index: dict[str, dict[str, frozenset[int]]] = field(repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.index and not self.members.empty:
+            for (chart, key), ids in self.members.groupby(["chart", "key"])["account_id"]:
+                self.index.setdefault(str(chart), {})[str(key)] = frozenset(int(i) for i in ids)
 
     @property
     def empty(self) -> bool:
@@ -186,6 +195,7 @@ def build(settings: Settings, as_of: date, filters: DashboardFilters = Dashboard
         feedback=feedback,
         cohorts=grid,
         members=out if not out.empty else pd.DataFrame(columns=["chart", "key", "account_id"]),
+        choices=filter_choices(settings),
     )
 
 
@@ -194,10 +204,12 @@ def accounts_behind(dashboard: Dashboard, chart: str, key: str) -> set[int]:
     the whole 12 months."""
     if chart not in CHARTS:
         raise KeyError(f"unknown chart {chart!r}")
-    m = dashboard.members
-    m = m[m["chart"] == chart]
-    hit = m["key"].str.startswith(f"{key}:") | (m["key"] == key)
-    return set(m.loc[hit, "account_id"].astype(int))
+    keys = dashboard.index.get(chart, {})
+    found = set(keys.get(key, ()))
+    for k, ids in keys.items():
+        if k.startswith(f"{key}:"):
+            found |= ids
+    return found
 
 
 def describe(chart: str, key: str) -> str:

@@ -5,10 +5,11 @@ from northstar.auth.models import ApiKey, User
 from northstar.db.base import Base
 from northstar.db.versions import DataVersion
 from northstar.feedback.models import Feedback, SurveyInvitation
-from northstar.health.models import HealthOverride
+from northstar.health.models import HealthDaily, HealthOverride
 from northstar.ingest.models import ImportRun
 from northstar.portfolio.models import AccountSummary
 from northstar.revenue.models import ExchangeRate, Invoice, Subscription
+from northstar.savedviews.models import SavedView
 from northstar.success.models import Assessment
 from northstar.support.models import Ticket
 from northstar.tasks.models import Task, TaskComment
@@ -27,9 +28,11 @@ __all__ = [
     "ExchangeRate",
     "Feedback",
     "SurveyInvitation",
+    "HealthDaily",
     "HealthOverride",
     "ImportRun",
     "Invoice",
+    "SavedView",
     "Subscription",
     "Task",
     "TaskComment",

@@ -26,22 +26,28 @@ class DataVersion(Base):
     domain: Mapped[str] = mapped_column(String(40), primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: What a writer that rewrites a whole set (the portfolio's refresh) wrote last: when the same set comes
+    #: again it writes nothing and the version stays.
+    digest: Mapped[str | None] = mapped_column(String(64))
 
 
-def bump(session: Session | Connection, *domains: str) -> None:
-    """Raise the versions of ``domains`` in the caller's transaction (they commit or roll back with it)."""
+def bump(session: Session | Connection, *domains: str, digest: str | None = None) -> None:
+    """Raise the versions of ``domains`` in the caller's transaction (they commit or roll back with it), with
+    the ``digest`` of what was written when the writer keeps one."""
     for domain in domains:
         if domain not in DOMAINS:
             raise ValueError(f"unknown data domain {domain!r}")
         done = session.execute(
             update(DataVersion)
             .where(DataVersion.domain == domain)
-            .values(version=DataVersion.version + 1, changed_at=utcnow())
+            .values(version=DataVersion.version + 1, changed_at=utcnow(), digest=digest)
         )
         if done.rowcount == 0:  # type: ignore[attr-defined]
             try:
                 with session.begin_nested():
-                    session.execute(insert(DataVersion).values(domain=domain, version=1, changed_at=utcnow()))
+                    session.execute(
+                        insert(DataVersion).values(domain=domain, version=1, changed_at=utcnow(), digest=digest)
+                    )
             except IntegrityError:  # another writer made the row first: raise it
                 session.execute(
                     update(DataVersion).where(DataVersion.domain == domain).values(version=DataVersion.version + 1)

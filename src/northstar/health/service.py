@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -27,6 +28,11 @@ from northstar.health.measures import (
 )
 from northstar.health.scorecard import HealthConfig, Scorecard, ScorecardError, load
 from northstar.health.scoring import Override, Scored, score
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from northstar.health.history import SnapshotStore
 
 DEFAULT = Path(__file__).with_name("default_scorecard.yaml")
 
@@ -98,10 +104,18 @@ def set_override(
     band: str | None = None,
     score_: float | None = None,
     set_by: int | None = None,
-) -> None:
-    """Record a CSM's override; a later one for the same account wins while both are in force."""
+    form_key: str | None = None,
+) -> bool:
+    """Record a CSM's override; a later one for the same account wins while both are in force. It shows at
+    once in the portfolio (the account's row takes the band and score) and in every snapshot until it expires.
+    Returns False when ``form_key`` was used before (a resubmitted form): nothing is recorded twice."""
+    from sqlalchemy import select, update
+    from sqlalchemy.exc import IntegrityError
+
     from northstar.db.engine import session_scope
+    from northstar.db.versions import bump
     from northstar.health.models import HealthOverride
+    from northstar.portfolio.models import AccountSummary
 
     if band is None and score_ is None:
         raise ValueError("an override sets a band, a score or both")
@@ -112,12 +126,48 @@ def set_override(
     bands = {b.name for c in load_config(settings).scorecards for b in c.bands}
     if band is not None and band not in bands:
         raise ValueError(f"unknown band {band!r}; the scorecards' bands are {', '.join(sorted(bands))}")
-    with session_scope(settings.database_url) as s:
-        s.add(
-            HealthOverride(
-                account_id=account_id, band=band, score=score_, reason=reason, expires_on=expires_on, set_by=set_by
+    try:
+        with session_scope(settings.database_url) as s:
+            if form_key and s.scalar(select(HealthOverride.id).where(HealthOverride.form_key == form_key)):
+                return False
+            s.add(
+                HealthOverride(
+                    account_id=account_id,
+                    band=band,
+                    score=score_,
+                    reason=reason.strip(),
+                    expires_on=expires_on,
+                    set_by=set_by,
+                    form_key=form_key or None,
+                )
             )
-        )
+            shown = {"health_band": band} if band is not None else {}
+            if score_ is not None:
+                shown["health_score"] = score_
+            s.execute(update(AccountSummary).where(AccountSummary.account_id == account_id).values(**shown))
+            bump(s, "portfolio")
+    except IntegrityError:  # the same form, submitted twice at once
+        return False
+    return True
+
+
+def active_overrides(session: Session, account_id: int, day: date) -> list[object]:
+    """The account's overrides in force on ``day``, the latest first (the first is the one that applies)."""
+    from sqlalchemy import select
+
+    from northstar.health.models import HealthOverride
+
+    stmt = (
+        select(HealthOverride)
+        .where(HealthOverride.account_id == account_id, HealthOverride.expires_on >= day)
+        .order_by(HealthOverride.created_at.desc(), HealthOverride.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def band_names(settings: Settings) -> list[str]:
+    """The bands the scorecards define, each once, in their order."""
+    return list(dict.fromkeys(b.name for c in load_config(settings).scorecards for b in c.bands))
 
 
 def snapshot(settings: Settings, as_of: date, config: HealthConfig | None = None) -> HealthScores:
@@ -131,9 +181,44 @@ def snapshot(settings: Settings, as_of: date, config: HealthConfig | None = None
     result = score_accounts(settings, as_of, config, load_overrides(settings))
     store = SnapshotStore(settings.home / "health")
     store.write(as_of, result.scores, result.parts, config)
+    record_daily(settings, as_of, store)
     if model_path(settings).exists():
         store.write_risk(as_of, risk_of(settings, RiskModel.load(model_path(settings)), as_of, explain_above=0.0))
     return result
+
+
+def record_daily(settings: Settings, day: date, store: SnapshotStore | None = None) -> int:
+    """Copy the day's final scores and bands from its snapshot into ``health_daily`` (replacing that day's
+    rows): the account page reads an account's history from there in one indexed query. Returns the rows."""
+    from sqlalchemy import delete
+
+    from northstar.db.bulk import bulk_insert
+    from northstar.db.engine import make_engine
+    from northstar.health.history import SnapshotStore
+    from northstar.health.models import HealthDaily
+
+    store = store or SnapshotStore(settings.home / "health")
+    scores = store.scores(day)
+    if scores is None:
+        raise LookupError(f"no health snapshot for {day}")
+    rows = [
+        {"account_id": int(a), "day": day, "score": None if s != s else float(s), "band": b}
+        for a, s, b in zip(scores.index, scores["final_score"], scores["final_band"], strict=True)
+    ]
+    with make_engine(settings.database_url).begin() as conn:
+        conn.execute(delete(HealthDaily).where(HealthDaily.day == day))
+        bulk_insert(conn, HealthDaily.__table__, rows)
+    return len(rows)
+
+
+def health_history(session: Session, account_id: int) -> list[tuple[date, float | None, str | None]]:
+    """An account's (day, final score, band) per snapshot day, oldest first."""
+    from sqlalchemy import select
+
+    from northstar.health.models import HealthDaily
+
+    stmt = select(HealthDaily.day, HealthDaily.score, HealthDaily.band).where(HealthDaily.account_id == account_id)
+    return [(d, s, b) for d, s, b in session.execute(stmt.order_by(HealthDaily.day))]
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,17 @@ It runs after each health snapshot and at the end of the demo build."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from northstar.accounts.models import Account
@@ -23,7 +26,7 @@ from northstar.auth.models import User
 from northstar.config import Settings
 from northstar.db.bulk import bulk_insert
 from northstar.db.engine import make_engine
-from northstar.db.versions import bump
+from northstar.db.versions import DataVersion, bump
 from northstar.portfolio.models import AccountSummary
 
 S = AccountSummary
@@ -71,16 +74,36 @@ def refresh(settings: Settings, as_of: date) -> int:
     out["risk"] = risk["risk"].reindex(ids) if risk is not None else None
     driver = "driver_1" if risk is not None and "driver_1" in risk else None
     out["risk_driver"] = risk[driver].reindex(ids) if driver else None
+    _apply_overrides(settings, out, as_of)
     out["as_of"] = as_of
     records = [
         {k: (None if _missing(v) else v) for k, v in r.items()}
         for r in out.rename_axis("account_id").reset_index().to_dict("records")
     ]
+    digest = hashlib.sha256(json.dumps(records, default=str, sort_keys=True).encode()).hexdigest()
     with make_engine(settings.database_url).begin() as conn:
+        if conn.scalar(select(DataVersion.digest).where(DataVersion.domain == "portfolio")) == digest:
+            return len(records)  # nothing changed since the last refresh: no write, caches stay valid
         conn.execute(delete(S))
         bulk_insert(conn, S.__table__, records)
-        bump(conn, "portfolio")
+        bump(conn, "portfolio", digest=digest)
     return len(records)
+
+
+def _apply_overrides(settings: Settings, out: pd.DataFrame, day: date) -> None:
+    """The overrides in force on ``day`` (the latest per account), over the snapshot's band and score: one
+    made since the last snapshot shows at once, and a refresh does not undo it."""
+    from northstar.health.service import load_overrides
+
+    latest = {}
+    for o in load_overrides(settings):  # oldest first: a later one replaces an earlier one
+        if o.expires_on >= day and o.account_id in out.index:
+            latest[o.account_id] = o
+    for account_id, o in latest.items():
+        if o.band is not None:
+            out.at[account_id, "health_band"] = o.band
+        if o.score is not None:
+            out.at[account_id, "health_score"] = o.score
 
 
 def _missing(v: object) -> bool:
@@ -131,30 +154,85 @@ class Filters:
     account_ids: frozenset[int] | None = None
 
 
-def _query(f: Filters, today: date) -> Select:
-    stmt = (
-        select(Account, User.name, S)
-        .outerjoin(User, User.id == Account.owner_id)
-        .outerjoin(S, S.account_id == Account.id)
-    )
+def _account_conditions(f: Filters, sqlite: bool = False) -> list[Any]:
+    out: list[Any] = []
     if f.q.strip():
-        like = f"%{f.q.strip()}%"
-        stmt = stmt.where(or_(Account.name.ilike(like), Account.external_id.ilike(like), Account.domain.ilike(like)))
+        text = f.q.strip()
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        cols = (Account.name, Account.external_id, Account.domain)
+        if sqlite and text.isascii():  # SQLite's LIKE ignores ASCII case itself: no lower() on every row
+            out.append(or_(*(c.like(like, escape="\\") for c in cols)))
+        else:
+            out.append(or_(*(c.ilike(like, escape="\\") for c in cols)))
     if f.segment:
-        stmt = stmt.where(Account.segment == f.segment)
+        out.append(Account.segment == f.segment)
     if f.persona:
-        stmt = stmt.where(Account.persona == f.persona)
-    if f.band:
-        stmt = stmt.where(S.health_band == f.band)
+        out.append(Account.persona == f.persona)
     if f.owner_id is not None:
-        stmt = stmt.where(Account.owner_id == f.owner_id)
-    if f.min_risk is not None:
-        stmt = stmt.where(S.risk >= f.min_risk)
-    if f.renewal_within is not None:
-        stmt = stmt.where(S.renewal_date >= today, S.renewal_date <= today + timedelta(days=f.renewal_within))
+        out.append(Account.owner_id == f.owner_id)
     if f.account_ids is not None:
-        stmt = stmt.where(Account.id.in_(sorted(f.account_ids)))
-    return stmt
+        out.append(Account.id.in_(sorted(f.account_ids)))
+    return out
+
+
+def _summary_conditions(f: Filters, today: date) -> list[Any]:
+    out: list[Any] = []
+    if f.band:
+        out.append(S.health_band == f.band)
+    if f.min_risk is not None:
+        out.append(S.risk >= f.min_risk)
+    if f.renewal_within is not None:
+        out += [S.renewal_date >= today, S.renewal_date <= today + timedelta(days=f.renewal_within)]
+    return out
+
+
+def _query(f: Filters, today: date, sqlite: bool = False) -> Select:
+    """Accounts joined to their summary rows (every account has one: ``ensure_rows``), so that the database
+    can walk an index of either table in the list's order and stop after a page."""
+    stmt = (
+        select(Account, User.name, S).join(S, S.account_id == Account.id).outerjoin(User, User.id == Account.owner_id)
+    )
+    return stmt.where(*_account_conditions(f, sqlite), *_summary_conditions(f, today))
+
+
+def _count(session: Session, f: Filters, today: date) -> int:
+    """The matches, counted on the accounts alone unless a condition needs the summaries (no join to pay)."""
+    summary = _summary_conditions(f, today)
+    stmt = select(func.count()).select_from(Account)
+    if summary:
+        stmt = stmt.join(S, S.account_id == Account.id)
+    return session.scalar(stmt.where(*_account_conditions(f, _sqlite(session)), *summary)) or 0
+
+
+def _order(session: Session, sort: str, desc: bool) -> list[Any]:
+    """The list's order, empty values last either way. Written as each database orders NULLs by itself where
+    it can (SQLite puts them first going up, PostgreSQL last), so that an index serves the sort."""
+    key = SORTS.get(sort, Account.name)
+    if not key.nullable:  # type: ignore[attr-defined]
+        return [key.desc() if desc else key.asc(), Account.id]
+    sqlite = _sqlite(session)
+    if desc:
+        return [key.desc() if sqlite else key.desc().nulls_last(), Account.id]
+    return [key.asc().nulls_last() if sqlite else key.asc(), Account.id]
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def ensure_rows(session: Session, today: date) -> int:
+    """Give every account a summary row (empty figures until the next refresh): accounts made since the last
+    refresh are listed at once. Two counts when nothing is missing. Returns the rows added."""
+    if (session.scalar(select(func.count()).select_from(Account)) or 0) <= (
+        session.scalar(select(func.count()).select_from(S)) or 0
+    ):
+        return 0
+    missing = select(Account.id, literal(today), literal(0.0), literal(0.0)).where(
+        ~select(S.account_id).where(S.account_id == Account.id).exists()
+    )
+    done = session.execute(insert(S).from_select(["account_id", "as_of", "mrr", "arr"], missing))
+    bump(session, "portfolio")
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _row(a: Account, owner: str | None, s: AccountSummary | None) -> PortfolioRow:
@@ -186,12 +264,11 @@ def list_portfolio(
     page: int = 1,
     per_page: int = 50,
 ) -> PortfolioPage:
-    stmt = _query(filters, today)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    key = SORTS.get(sort, Account.name)
-    order = key.desc().nulls_last() if desc else key.asc().nulls_last()
+    ensure_rows(session, today)
+    total = _count(session, filters, today)
     page = max(1, page)
-    stmt = stmt.order_by(order, Account.id).offset((page - 1) * per_page).limit(per_page)
+    stmt = _query(filters, today, _sqlite(session)).order_by(*_order(session, sort, desc))
+    stmt = stmt.offset((page - 1) * per_page).limit(per_page)
     return PortfolioPage([_row(a, o, s) for a, o, s in session.execute(stmt)], total, page, per_page)
 
 
@@ -217,9 +294,8 @@ def export_csv(
     session: Session, today: date, filters: Filters, sort: str = "name", desc: bool = False
 ) -> Iterator[str]:
     """Every matching account as CSV lines, in the list's order, read from the database in batches."""
-    key = SORTS.get(sort, Account.name)
-    order = key.desc().nulls_last() if desc else key.asc().nulls_last()
-    stmt = _query(filters, today).order_by(order, Account.id)
+    ensure_rows(session, today)
+    stmt = _query(filters, today, _sqlite(session)).order_by(*_order(session, sort, desc))
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)

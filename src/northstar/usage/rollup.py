@@ -29,6 +29,7 @@ next refresh rebuild everything. ``rebuild`` recomputes from nothing and gives t
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -515,6 +516,15 @@ def write_ipc(path: Path, table: pa.Table, durable: bool = True) -> None:
 
 def read_ipc(path: Path) -> pa.Table:
     return ipc.open_file(pa.memory_map(str(path))).read_all()
+
+
+@functools.lru_cache(maxsize=2048)
+def read_ipc_kept(path: Path) -> pa.Table:
+    """``read_ipc``, the table kept open for the next reader in this process (a page that picks one account
+    out of a few hundred day files would otherwise spend most of its time opening them). Safe because a
+    rollup file never changes: a new version is a new generation, a new name; a removed file stays readable
+    while mapped. The tables are memory maps: keeping them costs address space, not heap."""
+    return read_ipc(path)
 
 
 def _generation(path: Path) -> int:

@@ -31,11 +31,12 @@ from northstar.customer360.service import AccountNotFound, build_profile, find_a
 from northstar.dashboards.cache import dashboard
 from northstar.dashboards.service import accounts_behind, describe
 from northstar.db.engine import session_scope
+from northstar.health.service import active_overrides, band_names, health_history
 from northstar.portfolio.service import Filters, account_health, bands, export_csv, list_portfolio, personas
+from northstar.savedviews.service import list_views
+from northstar.store import rollup_store
 from northstar.tasks.service import account_tasks
 from northstar.touchpoints.service import LOGGABLE
-from northstar.usage.store import EventStore
-from northstar.usage.summary import events_table
 from northstar.web.charts import line_chart
 from northstar.web.dashboards import dashboard_filters
 from northstar.web.dashboards import router as dashboards_router
@@ -52,8 +53,32 @@ from northstar.web.security import (
 from northstar.web.tasks import router as tasks_router
 from northstar.web.templating import render, templates
 from northstar.web.users import router as users_router
+from northstar.web.views import router as views_router
 
 HERE = Path(__file__).parent
+#: The timeline's filters: each item kind's group, and the groups in the order the page offers them.
+TIMELINE_GROUPS = {"ticket_opened": "ticket", "ticket_resolved": "ticket", "usage_change": "usage"}
+TIMELINE_FILTERS = ("touchpoint", "ticket", "feedback", "usage", "assessment")
+
+
+def timeline_kinds(show: str) -> frozenset[str]:
+    """The groups a ``show=touchpoint,ticket`` parameter asks for; empty or unknown: all of them."""
+    wanted = frozenset(k for k in show.split(",") if k in TIMELINE_FILTERS)
+    return wanted or frozenset(TIMELINE_FILTERS)
+
+
+def timeline_chips(shown: frozenset[str]) -> list[tuple[str, bool, str]]:
+    """Per group: (name, on, link). With everything shown a chip shows its group alone; once filtered, a chip
+    adds or removes its group."""
+    everything = len(shown) == len(TIMELINE_FILTERS)
+    out = []
+    for g in TIMELINE_FILTERS:
+        after = {g} if everything else (set(shown) ^ {g})
+        show = ",".join(k for k in TIMELINE_FILTERS if k in after)
+        out.append((g, g in shown and not everything, f"?show={show}#timeline" if show else "?#timeline"))
+    return out
+
+
 #: The account list's query parameters: its filters and sort, and a dashboard mark's (chart, key, owner, line).
 PORTFOLIO_PARAMS = ("q", "segment", "persona", "band", "min_risk", "renewal", "sort", "desc")
 PORTFOLIO_PARAMS += ("chart", "key", "owner", "line")
@@ -115,6 +140,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(rest_router)
     app.include_router(tasks_router)
     app.include_router(dashboards_router)
+    app.include_router(views_router)
     app.include_router(users_router)
     base_openapi = app.openapi
 
@@ -239,6 +265,9 @@ def create_app(settings: Settings) -> FastAPI:
             bands=bands(session),
             params=params,
             behind=describe(params["chart"], params["key"]) if params["chart"] else None,
+            views=list_views(session, user.id, "accounts"),
+            view_page="accounts",
+            view_query=request.url.query,
             qs=lambda **kw: urlencode({k: v for k, v in {**params, **kw}.items() if v not in ("", None)}),
         )
 
@@ -265,12 +294,15 @@ def create_app(settings: Settings) -> FastAPI:
             return render(request, "not_found.html", user, status_code=404, ref=ref)
         if not can_see_account(user, settings, account.owner_id):
             raise Forbidden("this account belongs to another CSM")
-        profile = build_profile(session, events_table(EventStore(settings.events_dir)), account)
+        profile = build_profile(session, rollup_store(settings), account)
         mrr_chart = line_chart([(d.strftime("%b %Y"), v) for d, v in profile.mrr_history], label="MRR by month")
         usage_chart = line_chart(
             [(w.strftime("%d %b %Y"), float(n)) for w, n in profile.usage.weekly],
             label="Usage events per week",
         )
+        history = [(d.strftime("%d %b %Y"), s) for d, s, _ in health_history(session, account.id) if s is not None]
+        today = datetime.now(UTC).date()
+        shown = timeline_kinds(request.query_params.get("show", ""))
         return render(
             request,
             "account.html",
@@ -278,10 +310,18 @@ def create_app(settings: Settings) -> FastAPI:
             p=profile,
             mrr_chart=mrr_chart,
             usage_chart=usage_chart,
+            health_chart=line_chart(history, label="Health score by snapshot day") if len(history) > 1 else "",
+            overrides=active_overrides(session, account.id, today),
+            band_names=band_names(settings),
             tasks=account_tasks(session, account.id),
             health=account_health(settings, session, account.id),
             channels=[c.value for c in LOGGABLE],
             can_edit=can(user, Permission.EDIT_ACCOUNTS),
+            can_override=can(user, Permission.OVERRIDE_HEALTH),
+            today=today,
+            timeline=[i for i in profile.timeline if TIMELINE_GROUPS.get(i.kind, i.kind) in shown],
+            chips=timeline_chips(shown),
+            filtered=len(shown) < len(TIMELINE_FILTERS),
         )
 
     return app

@@ -15,8 +15,9 @@ from northstar.auth.models import User
 from northstar.auth.permissions import Permission, own_accounts_only, require
 from northstar.config import Settings
 from northstar.dashboards.cache import dashboard
-from northstar.dashboards.service import Dashboard, DashboardFilters, filter_choices
+from northstar.dashboards.service import Dashboard, DashboardFilters
 from northstar.metrics.revenue import KINDS
+from northstar.savedviews.service import list_views
 from northstar.web.charts import Bar, Series, bar_chart, lines_chart, waterfall
 from northstar.web.security import current_user, db
 from northstar.web.templating import render
@@ -165,7 +166,7 @@ def dashboards_page(request: Request, session: Session = Depends(db)) -> Respons
         moves={(a, b): int(n) for a, b, n in d.band_moves[["from_band", "to_band", "accounts"]].itertuples(index=False)}
         if not d.band_moves.empty
         else {},
-        choices=filter_choices(settings),
+        choices=d.choices,
         locked_owner=own_accounts_only(user, settings),
         params=filters.params(),
         renewals=renewals.head(10).to_dict("records"),
@@ -175,4 +176,7 @@ def dashboards_page(request: Request, session: Session = Depends(db)) -> Respons
             "at_risk": float(renewals["at_risk_arr"].sum()) if len(renewals) else 0.0,
         },
         drill=lambda chart, key: drill(filters, chart, key),
+        views=list_views(session, user.id, "dashboards"),
+        view_page="dashboards",
+        view_query=request.url.query,
     )

@@ -1,4 +1,5 @@
-"""The tasks inbox and task pages, and logging a touchpoint from the account page (thin over the services)."""
+"""The tasks inbox and task pages, and the account page's forms: log a touchpoint, override health (thin over
+the services)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from northstar.accounts.models import Account
 from northstar.auth.models import User
 from northstar.auth.permissions import Forbidden, Permission, can_see_account, require
 from northstar.customer360.service import AccountNotFound, find_account
+from northstar.health.service import set_override
 from northstar.tasks.models import TaskPriority
 from northstar.tasks.service import (
     TaskError,
@@ -192,3 +194,43 @@ def log_touch(
         session.rollback()
         return render(request, "error.html", user, status_code=422, message=str(exc), back=f"/accounts/{ref}")
     return RedirectResponse(f"/accounts/{ref}#timeline", status_code=303)
+
+
+@router.post("/accounts/{ref}/health-override")
+def override_health(
+    request: Request,
+    ref: str,
+    band: str = Form(""),
+    score: str = Form(""),
+    reason: str = Form(""),
+    expires_on: str = Form(""),
+    form_key: str = Form(""),
+    csrf: str = Form(""),
+    session: Session = Depends(db),
+) -> Response:
+    """A CSM's judgement over the computed health, with its reason and expiry (shown at once in the
+    portfolio; every snapshot applies it until it expires)."""
+    check_csrf(request, csrf)
+    user = current_user(request, session)
+    require(user, Permission.OVERRIDE_HEALTH)
+    account = _account_for(request, session, user, ref)
+    back = f"/accounts/{ref}#health"
+    try:
+        until = date.fromisoformat(expires_on)
+        if until < _today():
+            raise ValueError("the expiry date is in the past")
+        value = float(score) if score.strip() else None
+        set_override(
+            request.app.state.settings,
+            account.id,
+            reason,
+            until,
+            band or None,
+            value,
+            set_by=user.id,
+            form_key=form_key or None,
+        )
+    except ValueError as exc:
+        message = "Give an expiry date." if not expires_on else str(exc)
+        return render(request, "error.html", user, status_code=422, message=message, back=back)
+    return RedirectResponse(back, status_code=303)

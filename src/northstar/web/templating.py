@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from northstar.web.security import csrf_token
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals["version"] = __version__
 templates.env.globals["Permission"] = Permission
+templates.env.globals["timedelta"] = timedelta
 templates.env.filters["money"] = lambda v: f"{v:,.0f}" if v is not None else "–"
 
 
