@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install install-dev system-deps lint lock bench
+.PHONY: demo test install install-dev system-deps lint lock bench messages
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,9 @@ bench: install-dev
 lock: $(BIN)/uv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml -o requirements.lock
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements-dev.lock
+
+# The interface's catalogues: extract the strings marked in src/ into messages.pot, then bring each language's
+# messages.po up to date (new strings arrive untranslated: tests/test_i18n.py fails until they are translated).
+messages: install-dev
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o src/northstar/i18n/messages.pot src
+	$(BIN)/pybabel -q update -i src/northstar/i18n/messages.pot -d src/northstar/i18n/locales --ignore-obsolete -w 120

@@ -194,6 +194,23 @@ def test_in_a_real_browser(server):
         assert page.get_by_test_id("behind").is_visible()
         assert page.locator("[data-testid=portfolio] .band-red").count() == page.locator("tbody tr").count() > 0
 
+        # Arabic: the whole layout right to left, from the language switch in the header
+        page.get_by_label("Language").select_option("ar")
+        page.get_by_role("button", name="Change language").click()
+        page.wait_for_selector("html[dir=rtl]")
+        assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+        assert page.locator("nav a", has_text="الحسابات").count() == 1
+        page.screenshot(path=str(shots / "portfolio-ar.png"), full_page=True)
+        page.goto(server + "/dashboards")
+        page.screenshot(path=str(shots / "dashboards-ar.png"), full_page=True)
+        page.get_by_label("اللغة").select_option("ja")
+        page.get_by_role("button", name="تغيير اللغة").click()
+        page.wait_for_selector("html[lang=ja][dir=ltr]")
+        page.screenshot(path=str(shots / "dashboards-ja.png"), full_page=True)
+        page.get_by_label("言語").select_option("en")
+        page.get_by_role("button", name="言語を変更").click()
+        page.wait_for_selector("html[lang=en]")
+
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(server + "/docs")  # the API reference: Swagger UI from the app's own files
@@ -202,3 +219,60 @@ def test_in_a_real_browser(server):
         assert page.locator(".opblock-summary-path", has_text="/api/v1/accounts/{external_id}").count() == 4
         assert not errors, errors  # nothing blocked by the content security policy, nothing missing
         browser.close()
+
+
+def test_every_page_in_every_language(site):
+    """Each language's pages render (a translation with a broken placeholder would fail here), with the
+    document's language and direction; Arabic is right to left."""
+    from northstar import i18n
+
+    client = signed_in(site)
+    with session_scope(site.database_url) as db:
+        from sqlalchemy import select
+
+        from northstar.accounts.models import Account
+
+        account = db.scalar(select(Account.external_id).order_by(Account.id))
+    pages = ["/accounts", f"/accounts/{account}", "/dashboards", "/tasks", "/tasks?view=done", "/settings/password"]
+    pages += ["/accounts?chart=band&key=red", "/accounts?q=zzz-none", "/accounts/NOPE"]
+    for lang in i18n.LANGUAGES:
+        client.cookies.set(i18n.COOKIE, lang)
+        for path in pages:
+            r = client.get(path)
+            assert r.status_code in (200, 404), (lang, path)
+            direction = "rtl" if lang == "ar" else "ltr"
+            assert f'<html lang="{lang}" dir="{direction}">' in r.text, (lang, path)
+    client.cookies.set(i18n.COOKIE, "it")
+    assert ">Cruscotti</a>" in client.get("/accounts").text
+    client.cookies.set(i18n.COOKIE, "ja")
+    assert "タイムライン" in client.get(f"/accounts/{account}").text
+
+
+def test_the_language_follows_the_browser_the_choice_and_the_user(site):
+    from sqlalchemy import select
+
+    from northstar import i18n
+    from northstar.auth.models import User
+
+    anonymous = TestClient(create_app(site))
+    assert ">Accedi</button>" in anonymous.get("/login", headers={"accept-language": "it-IT,it;q=0.9"}).text
+    assert 'lang="pl"' in anonymous.get("/login", headers={"accept-language": "pl"}).text
+    client = signed_in(site)
+    page = client.get("/accounts").text
+    r = client.post(
+        "/settings/language",
+        data={"lang": "ar", "next": "/accounts?band=red", "csrf": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/accounts?band=red"
+    assert f"{i18n.COOKIE}=ar" in r.headers["set-cookie"]
+    assert 'dir="rtl"' in client.get("/accounts").text
+    with session_scope(site.database_url) as db:
+        assert db.scalar(select(User.locale).where(User.email == "csm@example.com")) == "ar"
+    fresh = signed_in(site)  # another browser: the user's language comes with the sign-in
+    assert 'lang="ar" dir="rtl"' in fresh.get("/accounts").text
+    bad = client.post("/settings/language", data={"lang": "xx", "csrf": csrf_of(page)}, follow_redirects=False)
+    assert f"{i18n.COOKIE}=en" in bad.headers["set-cookie"]
+    assert client.post("/settings/language", data={"lang": "it"}).status_code == 403  # no CSRF token
+    with session_scope(site.database_url) as db:
+        db.execute(User.__table__.update().where(User.email == "csm@example.com").values(locale="en"))

@@ -28,6 +28,9 @@ class TimelineItem:
     title: str
     detail: str = ""
     channel: str | None = None
+    #: The figures the title and detail are made of, for pages that word them in the user's language:
+    #: subject, priority, survey, score, kind, change, before, after.
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -147,7 +150,14 @@ def _timeline(
     items: list[TimelineItem] = []
     for tp in touchpoints:
         items.append(
-            TimelineItem(tp.occurred_at, "touchpoint", tp.subject or tp.channel.value, tp.summary, tp.channel.value)
+            TimelineItem(
+                tp.occurred_at,
+                "touchpoint",
+                tp.subject or tp.channel.value,
+                tp.summary,
+                tp.channel.value,
+                {"subject": tp.subject},
+            )
         )
     for t in tickets:
         items.append(
@@ -157,19 +167,29 @@ def _timeline(
                 f"Ticket opened: {t.subject}",
                 f"{t.priority.value} priority",
                 t.channel.value,
+                {"subject": t.subject, "priority": t.priority.value},
             )
         )
         if t.resolved_at:
             items.append(
-                TimelineItem(t.resolved_at, "ticket_resolved", f"Ticket resolved: {t.subject}", "", t.channel.value)
+                TimelineItem(
+                    t.resolved_at,
+                    "ticket_resolved",
+                    f"Ticket resolved: {t.subject}",
+                    "",
+                    t.channel.value,
+                    {"subject": t.subject},
+                )
             )
     for f in feedback:
         label = f.survey_type.value.upper()
         title = f"{label} {f.score}" if f.score is not None else "Feedback"
-        items.append(TimelineItem(f.submitted_at, "feedback", title, f.comment or "", f.channel))
+        params = {"survey": label, "score": f.score}
+        items.append(TimelineItem(f.submitted_at, "feedback", title, f.comment or "", f.channel, params))
     for a in assessments:
         score = f" {a.score:g}/{a.max_score:g}" if a.score is not None and a.max_score else ""
-        items.append(TimelineItem(a.assessed_at, "assessment", f"Assessment: {a.kind}{score}", a.notes))
+        params = {"kind": a.kind, "score": score.strip()}
+        items.append(TimelineItem(a.assessed_at, "assessment", f"Assessment: {a.kind}{score}", a.notes, None, params))
     for ch in notable_changes(usage.weekly):
         if ch.before == 0:
             title = "Usage started"
@@ -182,6 +202,7 @@ def _timeline(
                 title,
                 f"weekly events {ch.before:.0f} → {ch.after:.0f} (4-week means)",
                 "in_app",
+                {"change": ch.change if ch.before else None, "before": ch.before, "after": ch.after},
             )
         )
     items = [i for i in items if i.at <= as_of]

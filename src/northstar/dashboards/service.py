@@ -21,6 +21,7 @@ from northstar.accounts.models import Account
 from northstar.auth.models import User
 from northstar.config import Settings
 from northstar.db.engine import session_scope
+from northstar.i18n import N_, gettext
 from northstar.metrics.revenue import KINDS, cohorts, months_table, movements, movements_summary, mrr_by_account
 from northstar.metrics.revenue import retention as retention_of
 from northstar.metrics.scope import Scope
@@ -35,14 +36,22 @@ RETENTION_COLUMNS = ["period_start", "period_end", "accounts", "start_mrr", "exp
 RETENTION_COLUMNS += ["nrr", "grr", "logo_churn", "revenue_churn"]
 #: What each chart's marks are keyed by in ``members``; the drill-down's titles.
 CHARTS = {
-    "movement": "MRR movement",
-    "retention": "Lost revenue in the quarter",
-    "churn": "Logos lost in the quarter",
-    "renewal": "Renewing in the next 90 days",
-    "band": "Health band",
-    "band_move": "Moved between health bands in 30 days",
-    "cohort": "Started in the month",
-    "nps": "Answered NPS in the month",
+    "movement": N_("MRR movement"),
+    "retention": N_("Lost revenue in the quarter"),
+    "churn": N_("Logos lost in the quarter"),
+    "renewal": N_("Renewing in the next 90 days"),
+    "band": N_("Health band"),
+    "band_move": N_("Moved between health bands in 30 days"),
+    "cohort": N_("Started in the month"),
+    "nps": N_("Answered NPS in the month"),
+}
+#: The movements' names, for the list behind a bar
+MOVEMENTS = {
+    "new": N_("new"),
+    "expansion": N_("expansion"),
+    "contraction": N_("contraction"),
+    "churn": N_("churn"),
+    "reactivation": N_("reactivation"),
 }
 
 
@@ -213,8 +222,14 @@ def accounts_behind(dashboard: Dashboard, chart: str, key: str) -> set[int]:
 
 
 def describe(chart: str, key: str) -> str:
-    """A heading for the list behind a mark: "MRR movement: churn, 2026-10"."""
-    return f"{CHARTS.get(chart, chart)}: {key.replace(':', ', ').replace('>', ' → ')}"
+    """A heading for the list behind a mark, in the request's language: "MRR movement: churn, 2026-10"."""
+    from northstar.web.labels import label
+
+    parts = []
+    for part in key.replace(">", ":").split(":"):
+        parts.append(gettext(MOVEMENTS[part]) if part in MOVEMENTS else label(part))
+    joiner = " → " if ">" in key else ", "
+    return f"{gettext(CHARTS[chart]) if chart in CHARTS else chart}: {joiner.join(parts)}"
 
 
 def filter_choices(settings: Settings) -> dict[str, list[str]]:

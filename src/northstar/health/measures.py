@@ -25,53 +25,62 @@ import sqlglot
 from sqlglot import expressions as sx
 
 from northstar.config import Settings
+from northstar.i18n import N_
 
 
 @dataclass(frozen=True)
 class Source:
-    description: str
+    description: str  # marked for the catalogues: the pages show it in the user's language
     unit: str = ""
 
 
 USAGE = {
-    "events_30d": Source("product events in the last 30 days", "events"),
-    "users_30d": Source("distinct active users in the last 30 days", "users"),
-    "users_7d": Source("distinct active users in the last 7 days", "users"),
-    "active_days_30d": Source("days with any event in the last 30 days", "active days"),
-    "active_days_90d": Source("days with any event in the last 90 days", "active days"),
-    "stickiness": Source("DAU / MAU over the last 30 days", "ratio"),
-    "features_30d": Source("distinct features used in the last 30 days", "features"),
-    "features_60d": Source("distinct features used in the last 60 days", "features"),
-    "breadth_30d": Source("share of the product's features used in the last 30 days", "share of features"),
-    "days_since_active": Source("days since the last event", "days"),
-    "events_trend": Source("events in the last 30 days over the 30 before, minus 1", "ratio"),
-    "users_trend": Source("active users in the last 30 days over the 30 before, minus 1", "ratio"),
-    "active_days_trend": Source("active days in the last 30 days over the 30 before, minus 1", "ratio"),
-    "events_30d_vs_90d": Source("events in the last 30 days over a third of the last 90, minus 1", "ratio"),
-    "active_days_30d_vs_90d": Source("active days in the last 30 days over a third of the last 90, minus 1", "ratio"),
-    "users_30d_vs_90d": Source("users active in the last 30 days over those active in the last 90", "ratio"),
-    "events_30d_vs_61_90d": Source("events in the last 30 days over those 61-90 days ago, minus 1", "ratio"),
+    "events_30d": Source(N_("product events in the last 30 days"), "events"),
+    "users_30d": Source(N_("distinct active users in the last 30 days"), "users"),
+    "users_7d": Source(N_("distinct active users in the last 7 days"), "users"),
+    "active_days_30d": Source(N_("days with any event in the last 30 days"), "active days"),
+    "active_days_90d": Source(N_("days with any event in the last 90 days"), "active days"),
+    "stickiness": Source(N_("DAU / MAU over the last 30 days"), "ratio"),
+    "features_30d": Source(N_("distinct features used in the last 30 days"), "features"),
+    "features_60d": Source(N_("distinct features used in the last 60 days"), "features"),
+    "breadth_30d": Source(N_("share of the product's features used in the last 30 days"), "share of features"),
+    "days_since_active": Source(N_("days since the last event"), "days"),
+    "events_trend": Source(N_("events in the last 30 days over the 30 before, minus 1"), "ratio"),
+    "users_trend": Source(N_("active users in the last 30 days over the 30 before, minus 1"), "ratio"),
+    "active_days_trend": Source(N_("active days in the last 30 days over the 30 before, minus 1"), "ratio"),
+    "events_30d_vs_90d": Source(N_("events in the last 30 days over a third of the last 90, minus 1"), "ratio"),
+    "active_days_30d_vs_90d": Source(
+        N_("active days in the last 30 days over a third of the last 90, minus 1"), "ratio"
+    ),
+    "users_30d_vs_90d": Source(N_("users active in the last 30 days over those active in the last 90"), "ratio"),
+    "events_30d_vs_61_90d": Source(N_("events in the last 30 days over those 61-90 days ago, minus 1"), "ratio"),
 }
 CATALOGUE: dict[str, Source] = {
     **{f"usage.{k}": v for k, v in USAGE.items()},
-    "feedback.nps_last": Source("the latest NPS answer in the last 365 days (0-10)", "score"),
-    "feedback.csat_180d": Source("mean CSAT answer in the last 180 days (1-5)", "score"),
-    "feedback.ces_180d": Source("mean CES answer in the last 180 days (1-7)", "score"),
-    "feedback.detractors_365d": Source("NPS answers of 0-6 in the last 365 days", "answers"),
-    "support.open_tickets": Source("tickets open at the start of the day", "tickets"),
-    "support.tickets_90d": Source("tickets opened in the last 90 days", "tickets"),
-    "support.urgent_90d": Source("high or urgent tickets opened in the last 90 days", "tickets"),
-    "support.resolution_hours_90d": Source("median hours to resolve tickets opened in the last 90 days", "hours"),
-    "billing.overdue_invoices": Source("invoices past due and unpaid at the start of the day", "invoices"),
-    "billing.failed_payments_90d": Source("failed payment attempts on invoices issued in the last 90 days", "attempts"),
-    "revenue.mrr": Source("MRR in force (reporting currency)", "money"),
-    "revenue.mrr_change_90d": Source("MRR now over MRR 90 days earlier, minus 1", "ratio"),
-    "revenue.days_to_renewal": Source("days until the next renewal date", "days"),
-    "relationship.decision_makers": Source("contacts with the decision-maker role", "contacts"),
-    "relationship.dm_active_30d": Source("share of decision makers active in the product in the last 30 days", "ratio"),
-    "relationship.dm_active_90d": Source("share of decision makers active in the product in the last 90 days", "ratio"),
-    "relationship.days_since_touch": Source("days since the last touchpoint (call, meeting, e-mail...)", "days"),
-    "relationship.touches_90d": Source("touchpoints in the last 90 days", "touchpoints"),
+    "feedback.nps_last": Source(N_("the latest NPS answer in the last 365 days (0-10)"), "score"),
+    "feedback.csat_180d": Source(N_("mean CSAT answer in the last 180 days (1-5)"), "score"),
+    "feedback.ces_180d": Source(N_("mean CES answer in the last 180 days (1-7)"), "score"),
+    "feedback.detractors_365d": Source(N_("NPS answers of 0-6 in the last 365 days"), "answers"),
+    "support.open_tickets": Source(N_("tickets open at the start of the day"), "tickets"),
+    "support.tickets_90d": Source(N_("tickets opened in the last 90 days"), "tickets"),
+    "support.urgent_90d": Source(N_("high or urgent tickets opened in the last 90 days"), "tickets"),
+    "support.resolution_hours_90d": Source(N_("median hours to resolve tickets opened in the last 90 days"), "hours"),
+    "billing.overdue_invoices": Source(N_("invoices past due and unpaid at the start of the day"), "invoices"),
+    "billing.failed_payments_90d": Source(
+        N_("failed payment attempts on invoices issued in the last 90 days"), "attempts"
+    ),
+    "revenue.mrr": Source(N_("MRR in force (reporting currency)"), "money"),
+    "revenue.mrr_change_90d": Source(N_("MRR now over MRR 90 days earlier, minus 1"), "ratio"),
+    "revenue.days_to_renewal": Source(N_("days until the next renewal date"), "days"),
+    "relationship.decision_makers": Source(N_("contacts with the decision-maker role"), "contacts"),
+    "relationship.dm_active_30d": Source(
+        N_("share of decision makers active in the product in the last 30 days"), "ratio"
+    ),
+    "relationship.dm_active_90d": Source(
+        N_("share of decision makers active in the product in the last 90 days"), "ratio"
+    ),
+    "relationship.days_since_touch": Source(N_("days since the last touchpoint (call, meeting, e-mail...)"), "days"),
+    "relationship.touches_90d": Source(N_("touchpoints in the last 90 days"), "touchpoints"),
 }
 FUNCTIONS = {
     "greatest",

@@ -340,12 +340,13 @@ class AccountHealth:
 
 
 def driver(feature: str) -> Driver:
-    """A model feature named for people: its source and name, and what it measures."""
+    """A model feature named for people: its source and what it measures ("Usage: product events in the last
+    30 days"), each part translated when shown (``northstar.web.labels``)."""
     from northstar.health.measures import CATALOGUE
 
     source, _, name = feature.partition(".")
+    meaning = CATALOGUE[feature].description if feature in CATALOGUE else feature.replace("_", " ")
     label = f"{source.capitalize()}: {name.replace('_', ' ')}" if name else feature.replace("_", " ").capitalize()
-    meaning = CATALOGUE[feature].description if feature in CATALOGUE else feature
     return Driver(feature, label, meaning)
 
 

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 from starlette.middleware.sessions import SessionMiddleware
 
-from northstar import __version__
+from northstar import __version__, i18n
 from northstar.accounts.service import segments
 from northstar.api.rest import router as rest_router
 from northstar.api.tracking import router as tracking_router
@@ -41,10 +41,10 @@ from northstar.web.charts import line_chart
 from northstar.web.dashboards import dashboard_filters
 from northstar.web.dashboards import router as dashboards_router
 from northstar.web.security import (
+    Language,
     LoginRequired,
     SecurityHeaders,
     check_csrf,
-    csrf_token,
     current_user,
     db,
     safe_path,
@@ -52,6 +52,7 @@ from northstar.web.security import (
 )
 from northstar.web.tasks import router as tasks_router
 from northstar.web.templating import render, templates
+from northstar.web.users import remember_language
 from northstar.web.users import router as users_router
 from northstar.web.views import router as views_router
 
@@ -134,6 +135,7 @@ def create_app(settings: Settings) -> FastAPI:
         max_age=12 * 3600,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Language)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(tracking_router)
@@ -159,7 +161,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        return render(request, "error.html", None, status_code=403, message=f"Not allowed: {exc}.", back="/accounts")
+        message = i18n.gettext("Not allowed.")
+        return render(request, "error.html", None, status_code=403, message=message, detail=str(exc), back="/accounts")
 
     @app.get("/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:
@@ -172,9 +175,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/accounts") -> Response:
-        return templates.TemplateResponse(
-            request, "login.html", {"csrf": csrf_token(request), "next": safe_path(next), "error": None}
-        )
+        return render(request, "login.html", None, next=safe_path(next), error=None)
 
     @app.post("/login", response_class=HTMLResponse)
     def login(
@@ -188,14 +189,13 @@ def create_app(settings: Settings) -> FastAPI:
         check_csrf(request, csrf)
         user = authenticate(session, email, password)
         if user is None:
-            return templates.TemplateResponse(
-                request,
-                "login.html",
-                {"csrf": csrf_token(request), "next": safe_path(next), "error": "Wrong e-mail or password."},
-                status_code=401,
-            )
+            error = i18n.gettext("Wrong e-mail or password.")
+            return render(request, "login.html", None, status_code=401, next=safe_path(next), error=error)
         sign_in(request, user)
-        return RedirectResponse(safe_path(next), status_code=303)
+        response = RedirectResponse(safe_path(next), status_code=303)
+        if user.locale in i18n.LANGUAGES and i18n.COOKIE not in request.cookies:  # the user's language, here too
+            remember_language(response, user.locale)
+        return response
 
     @app.post("/logout")
     def logout(request: Request, csrf: str = Form("")) -> Response:
@@ -295,12 +295,12 @@ def create_app(settings: Settings) -> FastAPI:
         if not can_see_account(user, settings, account.owner_id):
             raise Forbidden("this account belongs to another CSM")
         profile = build_profile(session, rollup_store(settings), account)
-        mrr_chart = line_chart([(d.strftime("%b %Y"), v) for d, v in profile.mrr_history], label="MRR by month")
+        _ = i18n.gettext
+        mrr_chart = line_chart([(i18n.month(d), v) for d, v in profile.mrr_history], label=_("MRR by month"))
         usage_chart = line_chart(
-            [(w.strftime("%d %b %Y"), float(n)) for w, n in profile.usage.weekly],
-            label="Usage events per week",
+            [(i18n.day(w), float(n)) for w, n in profile.usage.weekly], label=_("Usage events per week")
         )
-        history = [(d.strftime("%d %b %Y"), s) for d, s, _ in health_history(session, account.id) if s is not None]
+        history = [(i18n.day(d), s) for d, s, _b in health_history(session, account.id) if s is not None]
         today = datetime.now(UTC).date()
         shown = timeline_kinds(request.query_params.get("show", ""))
         return render(
@@ -310,7 +310,7 @@ def create_app(settings: Settings) -> FastAPI:
             p=profile,
             mrr_chart=mrr_chart,
             usage_chart=usage_chart,
-            health_chart=line_chart(history, label="Health score by snapshot day") if len(history) > 1 else "",
+            health_chart=line_chart(history, label=_("Health score by snapshot day")) if len(history) > 1 else "",
             overrides=active_overrides(session, account.id, today),
             band_names=band_names(settings),
             tasks=account_tasks(session, account.id),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from northstar import i18n
+
 
 def line_chart(points: list[tuple[str, float]], width: int = 560, height: int = 160, label: str = "") -> str:
     """A line with area fill; ``points`` are (x label, y). The first and last x labels are printed."""
     if not points:
-        return '<p class="empty">No data yet.</p>'
+        return _empty()
     pad_l, pad_r, pad_t, pad_b = 48, 8, 10, 22
     ys = [y for _, y in points]
     top = max(ys) * 1.1 or 1.0
@@ -40,10 +42,8 @@ def line_chart(points: list[tuple[str, float]], width: int = 560, height: int = 
 
 
 def _short(v: float) -> str:
-    for div, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:.1f}{suffix}"
-    return f"{v:.0f}"
+    """An axis or tooltip figure as the request's locale abbreviates it (1.2K, 1,2 Mln, 123.5万)."""
+    return i18n.compact(v)
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Bar:
 def bar_chart(bars: list[Bar], width: int = 560, height: int = 200, label: str = "", percent: bool = False) -> str:
     """Vertical bars from zero (negative ones hang below the axis); each bar links to ``href`` if given."""
     if not bars:
-        return '<p class="empty">No data yet.</p>'
+        return _empty()
     return _bars(bars, [(0.0, b.value) for b in bars], width, height, label, percent)
 
 
@@ -66,7 +66,7 @@ def waterfall(steps: list[Bar], width: int = 1080, height: int = 260, label: str
     """A waterfall: the first and last steps are totals drawn from zero (``css="total"``), the others float
     from the running sum (rises ``up``, falls ``down``)."""
     if not steps:
-        return '<p class="empty">No data yet.</p>'
+        return _empty()
     spans, bars, level = [], [], 0.0
     for i, s in enumerate(steps):
         if i == 0 or i == len(steps) - 1:
@@ -96,7 +96,7 @@ def _bars(
         return pad_t + h - h * (v - lo) / (hi - lo)
 
     def fmt(v: float) -> str:
-        return f"{v:.1%}" if percent else _short(v)
+        return i18n.percent(v, 1) if percent else _short(v)
 
     parts = [
         f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">',
@@ -147,7 +147,7 @@ def lines_chart(
     the axis starts at zero (else it spans the values, for figures that move little, such as retention)."""
     values = [v for s in series for v in (*[p[1] for p in s.points], *(s.low or []), *(s.high or [])) if v is not None]
     if not series or not series[0].points or not values:
-        return '<p class="empty">No data yet.</p>'
+        return _empty()
     pad_l, pad_r, pad_t, pad_b = 48, 8, 10, 22
     lo, hi = (min(0.0, min(values)) if zero else min(values)), max(values)
     span = (hi - lo) or 1.0
@@ -163,7 +163,7 @@ def lines_chart(
         return pad_t + h - h * (v - lo) / (hi - lo)
 
     def fmt(v: float) -> str:
-        return f"{v:.0%}" if percent else _short(v)
+        return i18n.percent(v) if percent else _short(v)
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">',
@@ -203,3 +203,7 @@ def lines_chart(
     parts.append(f'<text x="{pad_l}" y="{height - 4}">{escape(first)}</text>')
     parts.append(f'<text x="{pad_l + w}" y="{height - 4}" text-anchor="end">{escape(last)}</text></svg>')
     return "".join(parts)
+
+
+def _empty() -> str:
+    return f'<p class="empty">{escape(i18n.gettext("No data yet."))}</p>'

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from northstar import i18n
 from northstar.auth.models import User
 from northstar.auth.permissions import Permission, own_accounts_only, require
 from northstar.config import Settings
@@ -19,10 +20,16 @@ from northstar.dashboards.service import Dashboard, DashboardFilters
 from northstar.metrics.revenue import KINDS
 from northstar.savedviews.service import list_views
 from northstar.web.charts import Bar, Series, bar_chart, lines_chart, waterfall
+from northstar.web.labels import label
 from northstar.web.security import current_user, db
 from northstar.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+_ = i18n.gettext
+
+
+def _n_accounts(n: int) -> str:
+    return i18n.ngettext("%(num)s account", "%(num)s accounts", n)
 
 
 def dashboard_filters(request: Request, user: User, settings: Settings) -> DashboardFilters:
@@ -37,12 +44,11 @@ def drill(filters: DashboardFilters, chart: str, key: str) -> str:
 
 
 def _label(month: object) -> str:
-    return pd.Timestamp(month).strftime("%b %y")
+    return i18n.month(pd.Timestamp(month).date())
 
 
 def _quarter(end: object) -> str:
-    t = pd.Timestamp(end)
-    return f"Q{(t.month - 1) // 3 + 1} {t.year}"
+    return i18n.quarter(pd.Timestamp(end).date())
 
 
 def charts(d: Dashboard) -> dict[str, str]:
@@ -61,35 +67,35 @@ def charts(d: Dashboard) -> dict[str, str]:
                 links=[drill(f, "retention", k) for k in keys],
             ),
         ],
-        label="Net and gross revenue retention by quarter",
+        label=_("Net and gross revenue retention by quarter"),
         percent=True,
         zero=False,
     )
     out["churn"] = bar_chart(
         [
-            Bar(_quarter(e), v, drill(f, "churn", k), "down", f"{v:.1%}")
+            Bar(_quarter(e), v, drill(f, "churn", k), "down", i18n.percent(v, 1))
             for e, v, k in zip(r["period_end"], r["logo_churn"], keys, strict=True)
         ],
-        label="Logo churn by quarter (share of accounts paying at the start)",
+        label=_("Logo churn by quarter (share of accounts paying at the start)"),
         percent=True,
     )
     m = d.movements
     if not m.empty:
-        names = {"new": "New", "expansion": "Expansion", "contraction": "Contraction", "churn": "Churn"}
-        names["reactivation"] = "Reactivation"
-        steps = [Bar(f"Start {_label(m['month'].iloc[0])}", float(m["start_mrr"].iloc[0]))]
+        names = {"new": _("New"), "expansion": _("Expansion"), "contraction": _("Contraction"), "churn": _("Churn")}
+        names["reactivation"] = _("Reactivation")
+        steps = [Bar(_("Start %(month)s", month=_label(m["month"].iloc[0])), float(m["start_mrr"].iloc[0]))]
         steps += [Bar(names[k], float(m[k].sum()), drill(f, "movement", k)) for k in KINDS]
-        steps.append(Bar(f"End {_label(m['month'].iloc[-1])}", float(m["end_mrr"].iloc[-1])))
-        out["waterfall"] = waterfall(steps, label="MRR movements over the last 12 months")
+        steps.append(Bar(_("End %(month)s", month=_label(m["month"].iloc[-1])), float(m["end_mrr"].iloc[-1])))
+        out["waterfall"] = waterfall(steps, label=_("MRR movements over the last 12 months"))
     else:
-        out["waterfall"] = waterfall([], label="MRR movements")
+        out["waterfall"] = waterfall([], label=_("MRR movements over the last 12 months"))
     b = d.bands
     out["bands"] = bar_chart(
         [
-            Bar(str(band), float(n), drill(f, "band", str(band)), f"band-{str(band).lower()}", f"{n} accounts")
+            Bar(label(band), float(n), drill(f, "band", str(band)), f"band-{str(band).lower()}", _n_accounts(int(n)))
             for band, n in zip(b["health_band"], b["accounts"], strict=True)
         ],
-        label="Paying accounts by health band",
+        label=_("Paying accounts by health band"),
     )
     fb = d.feedback
     months = [_label(x) for x in fb["month"]] if not fb.empty else []
@@ -109,11 +115,11 @@ def charts(d: Dashboard) -> dict[str, str]:
                 links=[drill(f, "nps", k) for k in mkeys],
             )
         ],
-        label="NPS by month with its 95% interval",
+        label=_("NPS by month with its 95 percent interval"),
     )
     out["csat"] = lines_chart(
         [Series("CSAT", list(zip(months, col("csat"), strict=True)), "csat")],
-        label="CSAT by month (share of 4 and 5 answers)",
+        label=_("CSAT by month (share of 4 and 5 answers)"),
         percent=True,
     )
     return out
@@ -135,7 +141,7 @@ def heatmap(d: Dashboard) -> dict[str, object]:
         by_age = part.set_index("age")
         rows.append(
             {
-                "label": pd.Timestamp(cohort).strftime("%b %Y"),
+                "label": _label(cohort),
                 "href": drill(d.filters, "cohort", pd.Timestamp(cohort).strftime("%Y-%m")),
                 "size": int(part["size"].iloc[0]),
                 "cells": [
@@ -176,6 +182,7 @@ def dashboards_page(request: Request, session: Session = Depends(db)) -> Respons
             "at_risk": float(renewals["at_risk_arr"].sum()) if len(renewals) else 0.0,
         },
         drill=lambda chart, key: drill(filters, chart, key),
+        currency=settings.currency,
         views=list_views(session, user.id, "dashboards"),
         view_page="dashboards",
         view_query=request.url.query,

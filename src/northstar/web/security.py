@@ -102,3 +102,31 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class Language:
+    """Pure ASGI middleware choosing the language of each page request (``northstar.i18n.choose``: the
+    language cookie, else ``Accept-Language``) before the page is made. The machine APIs are left alone."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(("/v1/", "/api/")):
+            from http.cookies import SimpleCookie
+
+            from northstar import i18n
+
+            headers = dict(scope.get("headers") or [])
+            picked = None
+            if b"cookie" in headers:
+                jar: SimpleCookie = SimpleCookie()
+                try:
+                    jar.load(headers[b"cookie"].decode("latin-1"))
+                except Exception:  # a malformed cookie header: as if there were none
+                    jar = SimpleCookie()
+                if i18n.COOKIE in jar:
+                    picked = jar[i18n.COOKIE].value
+            accept = headers.get(b"accept-language", b"").decode("latin-1")
+            i18n.set_locale(i18n.choose(picked, accept))
+        await self.app(scope, receive, send)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from northstar import i18n
 from northstar.accounts.models import Account
 from northstar.auth.models import User
 from northstar.auth.permissions import Forbidden, Permission, can_see_account, require
@@ -218,7 +219,7 @@ def override_health(
     try:
         until = date.fromisoformat(expires_on)
         if until < _today():
-            raise ValueError("the expiry date is in the past")
+            raise ValueError(i18n.gettext("The expiry date is in the past."))
         value = float(score) if score.strip() else None
         set_override(
             request.app.state.settings,
@@ -231,6 +232,6 @@ def override_health(
             form_key=form_key or None,
         )
     except ValueError as exc:
-        message = "Give an expiry date." if not expires_on else str(exc)
+        message = i18n.gettext("Give an expiry date.") if not expires_on else str(exc)
         return render(request, "error.html", user, status_code=422, message=message, back=back)
     return RedirectResponse(back, status_code=303)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from northstar import i18n
 from northstar.auth.models import Role, User
 from northstar.auth.permissions import Permission, require
 from northstar.auth.service import UserError, change_password, create_user, list_users, update_user
-from northstar.web.security import check_csrf, current_user, db, remember_password
+from northstar.web.security import LoginRequired, check_csrf, current_user, db, remember_password, safe_path
 from northstar.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -115,3 +118,26 @@ def users_update(
         session.rollback()
         return _users_page(request, session, admin, error=str(exc))
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/settings/language")
+def choose_language(
+    request: Request,
+    lang: str = Form(""),
+    next: str = Form("/accounts"),
+    csrf: str = Form(""),
+    session: Session = Depends(db),
+) -> Response:
+    """The interface's language for this browser (a cookie) and, when signed in, for the user (kept on the
+    user, and brought back to any browser the user signs in from)."""
+    check_csrf(request, csrf)
+    lang = lang if lang in i18n.LANGUAGES else i18n.DEFAULT
+    with contextlib.suppress(LoginRequired):  # signed out (the sign-in page): the browser's choice only
+        current_user(request, session).locale = lang
+    response = RedirectResponse(safe_path(next), status_code=303)
+    remember_language(response, lang)
+    return response
+
+
+def remember_language(response: Response, lang: str) -> None:
+    response.set_cookie(i18n.COOKIE, lang, max_age=400 * 24 * 3600, httponly=True, samesite="lax")

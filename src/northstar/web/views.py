@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from northstar import i18n
 from northstar.auth.permissions import Permission, require
 from northstar.savedviews.service import ViewError, delete_view, save_view
 from northstar.web.security import check_csrf, current_user, db
@@ -27,7 +28,9 @@ def save(
     check_csrf(request, csrf)
     user = current_user(request, session)
     if page not in NEEDS:
-        return render(request, "error.html", user, status_code=422, message="Unknown page.", back="/accounts")
+        return render(
+            request, "error.html", user, status_code=422, message=i18n.gettext("Unknown page."), back="/accounts"
+        )
     require(user, NEEDS[page])
     try:
         view = save_view(session, user.id, page, name, query)

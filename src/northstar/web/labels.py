@@ -1,0 +1,77 @@
+"""Words the pages show for values stored in English (bands, channels, roles, stages, priorities ...): marked
+for the catalogues here, translated where they are shown (``label``). A value not listed is shown as stored
+(a band or persona a user named, for example)."""
+
+from __future__ import annotations
+
+from northstar.i18n import N_, gettext
+
+LABELS = {
+    # health bands of the default scorecard
+    "red": N_("red"),
+    "yellow": N_("yellow"),
+    "green": N_("green"),
+    # channels
+    "email": N_("e-mail"),
+    "call": N_("call"),
+    "meeting": N_("meeting"),
+    "web": N_("web"),
+    "in_app": N_("in app"),
+    "social": N_("social"),
+    "in_person": N_("in person"),
+    "note": N_("note"),
+    "chat": N_("chat"),
+    "phone": N_("phone"),
+    "portal": N_("portal"),
+    # the timeline's filters
+    "touchpoint": N_("touchpoints"),
+    "ticket": N_("tickets"),
+    "feedback": N_("feedback"),
+    "usage": N_("usage"),
+    "assessment": N_("assessments"),
+    # tasks
+    "due": N_("due"),
+    "overdue": N_("overdue"),
+    "open": N_("open"),
+    "done": N_("done"),
+    "canceled": N_("canceled"),
+    "low": N_("low"),
+    "normal": N_("normal"),
+    "high": N_("high"),
+    "urgent": N_("urgent"),
+    "manual": N_("manual"),
+    "playbook": N_("playbook"),
+    "survey": N_("survey"),
+    # users' roles
+    "admin": N_("admin"),
+    "cs_ops": N_("CS operations"),
+    "csm": N_("CSM"),
+    "viewer": N_("viewer"),
+    # contacts' roles
+    "decision_maker": N_("decision maker"),
+    "champion": N_("champion"),
+    "user": N_("user"),
+    # lifecycle stages
+    "onboarding": N_("onboarding"),
+    "adoption": N_("adoption"),
+    "expansion": N_("expansion"),
+    "renewal": N_("renewal"),
+    "at_risk": N_("at risk"),
+    "churned": N_("churned"),
+    # the measures' sources (risk drivers)
+    "Usage": N_("Usage"),
+    "Feedback": N_("Feedback"),
+    "Support": N_("Support"),
+    "Billing": N_("Billing"),
+    "Revenue": N_("Revenue"),
+    "Relationship": N_("Relationship"),
+    "Segment": N_("Segment"),
+}
+
+
+def label(value: object) -> str:
+    """``value`` in the request's language when it is one of ``LABELS``, else as stored ("–" for nothing)."""
+    if value is None or value == "":
+        return "–"
+    text = str(getattr(value, "value", value))
+    return gettext(LABELS[text]) if text in LABELS else text
