@@ -135,3 +135,36 @@ def pg_ibis(postgres_server: str):
     )
     yield con
     con.disconnect()
+
+
+#: The password of the users ``demo_site`` makes.
+SITE_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory):
+    """Makes a small demo company with health history and two users: the CSM owning the first owned account
+    and a viewer (``viewer@example.com``), both with ``SITE_PASSWORD``. Returns (settings, CSM e-mail, its
+    user id). For module fixtures: ``demo_site("name", seed)``."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from northstar.accounts.models import Account
+    from northstar.auth.models import Role, User
+    from northstar.auth.service import create_user
+    from northstar.db.engine import session_scope
+    from northstar.demo.generator import DemoConfig
+    from northstar.demo.service import build_demo
+
+    def make(name: str, seed: int, accounts: int = 300, as_of: date = date(2026, 11, 1)):  # type: ignore[no-untyped-def]
+        s = Settings(home=tmp_path_factory.mktemp(name) / "home", secret_key_override=f"{name}-secret")
+        build_demo(s, DemoConfig(accounts=accounts, seed=seed, events_per_account_month=10, as_of=as_of))
+        with session_scope(s.database_url) as db:
+            owner = db.scalar(select(Account.owner_id).where(Account.owner_id.is_not(None)).limit(1))
+            email = db.get(User, owner).email
+            create_user(db, email, SITE_PASSWORD, Role.CSM)
+            create_user(db, "viewer@example.com", SITE_PASSWORD, Role.VIEWER)
+        return s, email, owner
+
+    return make

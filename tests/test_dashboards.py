@@ -15,14 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from northstar.accounts.models import Account
-from northstar.auth.models import Role, User
-from northstar.auth.service import create_user
 from northstar.config import Settings
 from northstar.dashboards import cache
 from northstar.dashboards.service import DashboardFilters, accounts_behind, build, last_month_end
 from northstar.db.engine import reset_engines, session_scope
-from northstar.demo.generator import DemoConfig
-from northstar.demo.service import build_demo
 from northstar.ingest.crud import save_record
 from northstar.ingest.spec import KINDS
 from northstar.metrics.service import compute
@@ -35,15 +31,8 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    s = Settings(home=tmp_path_factory.mktemp("dash") / "home", secret_key_override="d-secret")
-    build_demo(s, DemoConfig(accounts=300, seed=11, events_per_account_month=10, as_of=AS_OF))
-    with session_scope(s.database_url) as db:
-        owner = db.scalar(select(Account.owner_id).where(Account.owner_id.is_not(None)).limit(1))
-        email = db.get(User, owner).email
-        create_user(db, email, PASSWORD, Role.CSM)
-        create_user(db, "viewer@example.com", PASSWORD, Role.VIEWER)
-    yield s, email, owner
+def site(demo_site):
+    yield demo_site("dash", 11)
     reset_engines()
 
 

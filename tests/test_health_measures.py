@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -219,6 +220,12 @@ def test_rows_on_or_after_the_day_change_nothing(settings):
     for first in (AS_OF, AS_OF - timedelta(days=200)):
         bounded = measure_values(settings, AS_OF, list(CATALOGUE), Rows(settings, first_day=first))
         assert bounded.equals(before), bounded.compare(before)
+    # one day's measures aggregated in the database (scoring) equal those computed from the rows in memory
+    for day in (AS_OF, AS_OF - timedelta(days=1), AS_OF - timedelta(days=40), AS_OF + timedelta(days=3)):
+        in_memory = measure_values(settings, day, list(CATALOGUE), Rows(settings, windows=False))
+        in_database = measure_values(settings, day, list(CATALOGUE), Rows(settings, windows=False, day=day))
+        pd.testing.assert_frame_equal(in_database, in_memory)
+    assert measure_values(settings, AS_OF, list(CATALOGUE), Rows(settings, day=AS_OF)).equals(before)
     build(settings, future=True)
     for windows in (True, False):
         after = measure_values(settings, AS_OF, list(CATALOGUE), Rows(settings, windows=windows))

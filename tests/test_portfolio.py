@@ -14,12 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from northstar.accounts.models import Account
-from northstar.auth.models import Role, User
-from northstar.auth.service import create_user
-from northstar.config import Settings
 from northstar.db.engine import reset_engines, session_scope
-from northstar.demo.generator import DemoConfig
-from northstar.demo.service import build_demo
 from northstar.health.history import SnapshotStore
 from northstar.health.models import HealthDaily, HealthOverride
 from northstar.portfolio.models import AccountSummary
@@ -33,15 +28,8 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    s = Settings(home=tmp_path_factory.mktemp("portfolio") / "home", secret_key_override="p-secret")
-    build_demo(s, DemoConfig(accounts=300, seed=8, events_per_account_month=10, as_of=AS_OF))
-    with session_scope(s.database_url) as db:
-        owner = db.scalar(select(Account.owner_id).where(Account.owner_id.is_not(None)).limit(1))
-        email = db.get(User, owner).email
-        create_user(db, email, PASSWORD, Role.CSM)
-        create_user(db, "viewer@example.com", PASSWORD, Role.VIEWER)
-    yield s, email, owner
+def site(demo_site):
+    yield demo_site("portfolio", 8)
     reset_engines()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 import threading
@@ -103,10 +104,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(site):
+def _serve(settings):  # type: ignore[no-untyped-def]
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(site), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     for _ in range(100):
@@ -118,6 +118,17 @@ def server(site):
     thread.join(5)
 
 
+@pytest.fixture(scope="module")
+def server(site):
+    yield from _serve(site)
+
+
+@pytest.fixture(scope="module")
+def limited_server(site):
+    """The same data with CSMs limited to the accounts they own."""
+    yield from _serve(dataclasses.replace(site, csm_own_accounts_only=True, intake_worker=False))
+
+
 def server_artifacts():
     """Where the browser test leaves its screenshots (kept after the run: ``test-artifacts/``)."""
     from pathlib import Path
@@ -127,7 +138,7 @@ def server_artifacts():
     return folder
 
 
-def test_in_a_real_browser(server):
+def test_in_a_real_browser(server, limited_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -210,6 +221,18 @@ def test_in_a_real_browser(server):
         page.get_by_label("言語").select_option("en")
         page.get_by_role("button", name="言語を変更").click()
         page.wait_for_selector("html[lang=en]")
+
+        # with ownership limits on, a CSM cannot open another CSM's account (this one owns none)
+        limited = browser.new_page()
+        limited.goto(limited_server + "/login")
+        limited.get_by_label("E-mail").fill("csm@example.com")
+        limited.get_by_label("Password").fill(PASSWORD)
+        limited.get_by_role("button", name="Sign in").click()
+        limited.wait_for_url(limited_server + "/accounts")
+        assert "Accounts <small>0</small>" in limited.content()
+        response = limited.goto(limited_server + "/accounts/ACME-000012")
+        assert response.status == 403 and limited.get_by_text("Not allowed.").is_visible()
+        limited.close()
 
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from northstar.db.base import Base, ExternalIdMixin, TimestampMixin
@@ -40,6 +40,8 @@ class Feedback(ExternalIdMixin, TimestampMixin, Base):
             " OR (survey_type = 'text' AND score IS NULL)",
             name="score_on_scale",
         ),
+        # one day's measures read the answers of a year from this index alone (health.measures._day_aggregates)
+        Index("ix_feedback_day", "submitted_at", "survey_type", "account_id", "score"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +56,7 @@ class Feedback(ExternalIdMixin, TimestampMixin, Base):
     touchpoint: Mapped[str | None] = mapped_column(String(50))
     #: Where the answer came from: email, in_app, web, sms, social, review, call.
     channel: Mapped[str | None] = mapped_column(String(30))
-    submitted_at: Mapped[datetime] = mapped_column(index=True)
+    submitted_at: Mapped[datetime]
 
 
 class SurveyInvitation(ExternalIdMixin, TimestampMixin, Base):

@@ -242,6 +242,71 @@ BOUNDS: dict[str, Callable[[date], str]] = {
 }
 
 
+def _day_aggregates(day: date) -> dict[str, list[tuple[str, pa.Schema]]]:
+    """Per source, the SQL that computes its measures for one day in the database, one row per account (the
+    same definitions as the source functions below, which compute them from rows in memory for many days;
+    ``tests/test_health_measures.py`` holds the two equal on SQLite and PostgreSQL). Dates come from code;
+    a date literal compares as that day's midnight in both stores."""
+    end, year, half, quarter = (day.isoformat(), _since(365)(day), _since(180)(day), _since(90)(day))
+    i64, f64 = pa.int64(), pa.float64()
+    return {
+        "feedback": [
+            (
+                "SELECT account_id, score AS nps_last FROM (SELECT account_id, score, ROW_NUMBER() OVER "
+                "(PARTITION BY account_id ORDER BY submitted_at DESC, score) AS rn FROM feedback WHERE account_id IS "
+                f"NOT NULL AND survey_type = 'nps' AND score IS NOT NULL AND submitted_at >= '{year}' AND "
+                f"submitted_at < '{end}') AS latest WHERE rn = 1",
+                _schema(account_id=i64, nps_last=f64),
+            ),
+            (
+                f"SELECT account_id, AVG(CASE WHEN survey_type = 'csat' AND submitted_at >= '{half}' THEN score END)"
+                f" AS csat_180d, AVG(CASE WHEN survey_type = 'ces' AND submitted_at >= '{half}' THEN score END) AS "
+                "ces_180d, SUM(CASE WHEN survey_type = 'nps' AND score <= 6 THEN 1 ELSE 0 END) AS detractors_365d "
+                f"FROM feedback WHERE account_id IS NOT NULL AND score IS NOT NULL AND submitted_at >= '{year}' "
+                f"AND submitted_at < '{end}' GROUP BY account_id",
+                _schema(account_id=i64, csat_180d=f64, ces_180d=f64, detractors_365d=f64),
+            ),
+        ],
+        "support": [
+            (  # the quarter's tickets, and the older ones open at the start of the day (each part: one index)
+                "SELECT account_id, SUM(open_now) AS open_tickets, SUM(recent) AS tickets_90d, SUM(urgent) AS "
+                "urgent_90d FROM (SELECT account_id, CASE WHEN resolved_at IS NULL OR resolved_at >= "
+                f"'{end}' THEN 1 ELSE 0 END AS open_now, 1 AS recent, CASE WHEN priority IN ('high', 'urgent') "
+                f"THEN 1 ELSE 0 END AS urgent FROM tickets WHERE opened_at >= '{quarter}' AND opened_at < '{end}' "
+                f"UNION ALL SELECT account_id, 1, 0, 0 FROM tickets WHERE resolved_at IS NULL AND opened_at < "
+                f"'{quarter}' UNION ALL SELECT account_id, 1, 0, 0 FROM tickets WHERE resolved_at >= '{end}' AND "
+                f"opened_at < '{quarter}') AS t GROUP BY account_id",
+                _schema(account_id=i64, open_tickets=f64, tickets_90d=f64, urgent_90d=f64),
+            ),
+            (  # the tickets resolved: their times are taken and their median found in memory (SQLite has none)
+                f"SELECT account_id, opened_at, resolved_at FROM tickets WHERE opened_at >= '{quarter}' AND "
+                f"opened_at < '{end}' AND resolved_at IS NOT NULL AND resolved_at < '{end}'",
+                _schema(account_id=i64, opened_at=pa.timestamp("us"), resolved_at=pa.timestamp("us")),
+            ),
+        ],
+        "billing": [
+            (  # the quarter's invoices, and the older ones unpaid at the start of the day (each part: one index)
+                "SELECT account_id, SUM(overdue) AS overdue_invoices, SUM(failed) AS failed_payments_90d FROM "
+                f"(SELECT account_id, CASE WHEN (paid_at IS NULL OR paid_at >= '{end}') AND due_on IS NOT NULL AND "
+                f"due_on < '{end}' THEN 1 ELSE 0 END AS overdue, COALESCE(failed_attempts, 0) AS failed FROM "
+                f"invoices WHERE issued_on >= '{quarter}' AND issued_on < '{end}' UNION ALL SELECT account_id, "
+                f"CASE WHEN due_on IS NOT NULL AND due_on < '{end}' THEN 1 ELSE 0 END, 0 FROM invoices WHERE "
+                f"paid_at IS NULL AND issued_on < '{quarter}' UNION ALL SELECT account_id, CASE WHEN due_on IS NOT "
+                f"NULL AND due_on < '{end}' THEN 1 ELSE 0 END, 0 FROM invoices WHERE paid_at >= '{end}' AND "
+                f"issued_on < '{quarter}') AS b GROUP BY account_id",
+                _schema(account_id=i64, overdue_invoices=f64, failed_payments_90d=f64),
+            )
+        ],
+        "touches": [
+            (
+                f"SELECT account_id, MAX(occurred_at) AS last_touch, SUM(CASE WHEN occurred_at >= '{quarter}' THEN 1 "
+                f"ELSE 0 END) AS touches_90d FROM touchpoints WHERE occurred_at < '{end}' GROUP BY account_id",
+                _schema(account_id=i64, last_touch=pa.timestamp("us"), touches_90d=f64),
+            )
+        ],
+    }
+
+
 class Rows:
     """The operational rows the measures read, each loaded once on first use. Measures for many days (the
     risk model's training examples) share one ``Rows``, so the database is read once, not once per day; the
@@ -254,11 +319,27 @@ class Rows:
     (``windows=False``: for many past days, where building and storing a window each would cost more). Both
     give the same figures (``tests/test_metrics_usage_window.py``)."""
 
-    def __init__(self, settings: Settings, windows: bool = True, first_day: date | None = None) -> None:
+    def __init__(
+        self, settings: Settings, windows: bool = True, first_day: date | None = None, day: date | None = None
+    ) -> None:
         self.settings = settings
         self.windows = windows
-        self.first_day = first_day
+        self.first_day = day or first_day
+        #: The one day that will be asked for (scoring today): the measures are then aggregated per account in
+        #: the database (``_day_aggregates``), which reads a row per account instead of a row per answer.
+        self.day = day
         self._tables: dict[str, pa.Table] = {}
+
+    def aggregate(self, source: str) -> list[pd.DataFrame]:
+        """``source``'s measures for ``self.day``, computed in the database: a frame (index account_id) per
+        query of ``_day_aggregates``."""
+        from northstar.metrics.service import load_table
+
+        assert self.day is not None
+        return [
+            load_table(self.settings, sql, schema).to_pandas().set_index("account_id")
+            for sql, schema in _day_aggregates(self.day)[source]
+        ]
 
     def usage(self, as_of: date) -> pa.Table:
         """``metrics.usage.USAGE_COLUMNS`` per account active in the 90 days before ``as_of``."""
@@ -344,12 +425,17 @@ def _usage(rows: Rows, as_of: date) -> pd.DataFrame:
 
 
 def _feedback(rows: Rows, as_of: date) -> pd.DataFrame:
+    if rows.day == as_of:
+        latest, rest = rows.aggregate("feedback")
+        return latest.join(rest, how="outer")
     t = ibis.memtable(rows["feedback"])
     end = _start(as_of)
     t = t.filter(t.submitted_at < end)
     year, half = end - timedelta(days=365), end - timedelta(days=180)
     nps = t.filter((t.survey_type == "nps") & (t.submitted_at >= year) & t.score.notnull())
-    last = nps.mutate(rn=ibis.row_number().over(group_by=nps.account_id, order_by=ibis.desc(nps.submitted_at)))
+    # the latest answer; of two at the same moment, the lower score (the same rule as ``_day_aggregates``)
+    latest = [ibis.desc(nps.submitted_at), nps.score]
+    last = nps.mutate(rn=ibis.row_number().over(group_by=nps.account_id, order_by=latest))
     last = last.filter(last.rn == 0).select("account_id", nps_last=last.score)
     recent = t.filter((t.submitted_at >= half) & t.score.notnull())
     means = recent.group_by("account_id").aggregate(
@@ -361,6 +447,11 @@ def _feedback(rows: Rows, as_of: date) -> pd.DataFrame:
 
 
 def _support(rows: Rows, as_of: date) -> pd.DataFrame:
+    if rows.day == as_of:
+        counts, times = rows.aggregate("support")
+        hours = (times["resolved_at"] - times["opened_at"]).dt.total_seconds() / 3600.0
+        medians = hours.groupby(level=0).median().rename("resolution_hours_90d")
+        return counts.join(medians, how="outer")
     t = ibis.memtable(rows["tickets"])
     end = _start(as_of)
     t = t.filter(t.opened_at < end)
@@ -378,6 +469,8 @@ def _support(rows: Rows, as_of: date) -> pd.DataFrame:
 
 
 def _billing(rows: Rows, as_of: date) -> pd.DataFrame:
+    if rows.day == as_of:
+        return rows.aggregate("billing")[0]
     t = ibis.memtable(rows["invoices"])
     t = t.filter(t.issued_on < as_of)
     unpaid = t.paid_at.isnull() | (t.paid_at >= _start(as_of))
@@ -412,13 +505,18 @@ def _relationship(rows: Rows, as_of: date) -> pd.DataFrame:
     from northstar.metrics.service import load_tiers
     from northstar.metrics.usage import decision_maker_activity
 
-    touches = ibis.memtable(rows["touchpoints"])
     end = _start(as_of)
-    touches = touches.filter(touches.occurred_at < end)
-    agg = touches.group_by("account_id").aggregate(
-        last_touch=touches.occurred_at.max(),
-        touches_90d=touches.count(where=touches.occurred_at >= end - timedelta(days=90)),
-    )
+    if rows.day == as_of:
+        touched = rows.aggregate("touches")[0]
+    else:
+        touches = ibis.memtable(rows["touchpoints"])
+        touches = touches.filter(touches.occurred_at < end)
+        touched = _outer(
+            touches.group_by("account_id").aggregate(
+                last_touch=touches.occurred_at.max(),
+                touches_90d=touches.count(where=touches.occurred_at >= end - timedelta(days=90)),
+            )
+        )
     con = ibis.duckdb.from_connection(duck.cursor())
     try:
         tiers = load_tiers(rows.settings, con, as_of)
@@ -426,7 +524,7 @@ def _relationship(rows: Rows, as_of: date) -> pd.DataFrame:
         dms = decision_maker_activity(tiers, contacts, as_of).to_pandas()
     finally:
         con.disconnect()
-    out = _outer(agg).join(
+    out = touched.join(
         dms.set_index("account_id")[["decision_makers", "decision_maker_share_30d", "decision_maker_share_90d"]].rename(
             columns={"decision_maker_share_30d": "dm_active_30d", "decision_maker_share_90d": "dm_active_90d"}
         ),

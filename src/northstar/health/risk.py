@@ -224,7 +224,7 @@ def score(
     from northstar.health.labels import mrr_on
 
     measures = [f for f in model.features if f in CATALOGUE]
-    rows = Rows(settings, first_day=as_of)
+    rows = Rows(settings, day=as_of)
     x = measure_values(settings, as_of, measures, rows).join(account_attributes(settings), how="left")
     paying = mrr_on(rows.terms(as_of).to_pandas(), as_of - timedelta(days=1))
     x = x.loc[x.index.intersection(paying[paying > 0].index)]

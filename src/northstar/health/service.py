@@ -250,7 +250,7 @@ def score_accounts(
         .rename_axis("account_id")
     )
     wanted = list(dict.fromkeys(["revenue.mrr", *(n for c in config.scorecards for n in needed(c))]))
-    raw = measure_values(settings, as_of, wanted, Rows(settings, first_day=as_of))  # the rows that can count
+    raw = measure_values(settings, as_of, wanted, Rows(settings, day=as_of))  # aggregated in the database
     accounts["arr"] = raw["revenue.mrr"].reindex(accounts.index).fillna(0.0) * 12
     chosen = pd.Series(
         [

@@ -24,7 +24,7 @@ from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_compact_decimal, format_currency, format_decimal, format_percent
+from babel.numbers import NumberPattern, format_compact_decimal, format_currency, parse_pattern
 from babel.support import Translations
 
 LOCALES = Path(__file__).parent / "locales"
@@ -101,13 +101,23 @@ _ = gettext
 
 
 def _locale() -> Locale:
-    return Locale.parse(current())
+    return _parsed(current())
+
+
+@functools.cache
+def _parsed(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+@functools.cache
+def _pattern(text: str) -> NumberPattern:
+    return parse_pattern(text)
 
 
 def number(value: float | None, digits: int = 0) -> str:
     if value is None or value != value:
         return "–"
-    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""), locale=_locale())
+    return _pattern("#,##0" + ("." + "0" * digits if digits else "")).apply(value, _locale())
 
 
 def money(value: float | None, currency: str | None = None) -> str:
@@ -124,7 +134,7 @@ def money(value: float | None, currency: str | None = None) -> str:
 def percent(value: float | None, digits: int = 0) -> str:
     if value is None or value != value:
         return "–"
-    return format_percent(value, format="#,##0" + ("." + "0" * digits if digits else "") + "%", locale=_locale())
+    return _pattern("#,##0" + ("." + "0" * digits if digits else "") + "%").apply(value, _locale())
 
 
 def compact(value: float) -> str:

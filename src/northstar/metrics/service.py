@@ -89,6 +89,7 @@ def _fetch_arrow(url: str, sql: str) -> pa.Table:
             names = list(result.keys())
         return pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows])
     with driver.connect(connect_to) as conn, conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")  # a date in the SQL ('2026-11-26') is that day's UTC midnight
         cur.execute(sql)
         return cur.fetch_arrow_table()
 

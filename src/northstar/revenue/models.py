@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from northstar.db.base import Base, ExternalIdMixin, TimestampMixin
@@ -56,6 +56,11 @@ class Subscription(ExternalIdMixin, TimestampMixin, Base):
 
 class Invoice(ExternalIdMixin, TimestampMixin, Base):
     __tablename__ = "invoices"
+    #: one day's measures: the quarter's invoices, and the older ones still unpaid, each from an index alone
+    __table_args__ = (
+        Index("ix_invoices_day", "issued_on", "account_id", "failed_attempts", "paid_at", "due_on"),
+        Index("ix_invoices_unpaid", "paid_at", "issued_on", "due_on", "account_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
