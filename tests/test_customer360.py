@@ -140,3 +140,8 @@ def test_the_page_reads_usage_from_the_rollups_with_the_same_figures(settings, k
     with session_scope(settings.database_url) as s:  # the page itself, from the rollups
         page = build_profile(s, rollups, find_account(s, "K"), as_of=AS_OF)
     assert page.usage.events_30d == 5 and [c.kind for c in page.timeline] == [c.kind for c in kid.timeline]
+    # each contact's last day in the product, the same from the raw events and from the rollups
+    by_name = {c.name: c for c in page.contacts}
+    for profile in (kid, page):
+        assert profile.last_activity(by_name["Dana Decider"]) == date(2026, 2, 10)  # e7 (16 Feb) is after as_of
+        assert profile.last_activity(by_name["Uma User"]) == date(2026, 1, 20)

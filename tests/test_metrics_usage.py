@@ -116,7 +116,7 @@ def run_all(con):
     tiers = tiers_from_events(events, AS_OF)
     check_features(usage_features(tiers, AS_OF).execute())
     check_feature_usage(feature_usage(tiers, AS_OF).execute())
-    check_decision_makers(decision_maker_activity(tiers, contacts, AS_OF).execute())
+    check_decision_makers(decision_maker_activity(tiers.user_day, contacts, AS_OF).execute())
     check_sessions(sessions(events, date(2025, 2, 1), AS_OF).execute())
 
 
@@ -138,7 +138,7 @@ def test_decision_makers_seen_only_in_the_older_60_days_count_for_90_days_only()
     )
     tiers = tiers_from_events(events, AS_OF)
     got = rows_by_account(
-        decision_maker_activity(tiers, con.create_table("contacts", contacts_arrow()), AS_OF).execute()
+        decision_maker_activity(tiers.user_day, con.create_table("contacts", contacts_arrow()), AS_OF).execute()
     )
     share = {a: (r["decision_maker_share_30d"], r["decision_maker_share_90d"]) for a, r in got.items()}
     assert share == {1: (1.0, 1.0), 2: (0.0, 1.0), 3: (0.0, 0.0)}

@@ -6,7 +6,7 @@ import enum
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from northstar.auth.models import User
@@ -58,6 +58,8 @@ class Account(ExternalIdMixin, TimestampMixin, Base):
 
 class Contact(ExternalIdMixin, TimestampMixin, Base):
     __tablename__ = "contacts"
+    #: the decision makers (health measures, playbooks) read from this index alone
+    __table_args__ = (Index("ix_contacts_role", "role", "id", "account_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

@@ -51,10 +51,19 @@ class Profile:
     feedback: list[Feedback]
     nps_last: int | None
     timeline: list[TimelineItem] = field(default_factory=list)
+    #: Each contact's last touchpoint (contact id -> when), among the touchpoints read for the timeline.
+    contact_touches: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def arr(self) -> float:
         return self.mrr * 12
+
+    def last_activity(self, contact: Contact) -> date | None:
+        """The contact's last day in the product (last 90 days) or last touchpoint with them, the later."""
+        seen = self.usage.contacts_last_seen.get(contact.id)
+        touched = self.contact_touches.get(contact.id)
+        days = [d for d in (seen, touched.date() if touched else None) if d is not None]
+        return max(days) if days else None
 
     @property
     def decision_makers(self) -> list[Contact]:
@@ -133,6 +142,11 @@ def build_profile(
         nps_last=nps,
     )
     profile.timeline = _timeline(touchpoints, tickets, feedback, assessments, usage, as_of)[:timeline_limit]
+    for tp in touchpoints:
+        if tp.contact_id is not None and tp.occurred_at <= as_of:
+            profile.contact_touches[tp.contact_id] = max(
+                tp.occurred_at, profile.contact_touches.get(tp.contact_id, tp.occurred_at)
+            )
     return profile
 
 

@@ -355,6 +355,14 @@ class Rows:
         finally:
             con.disconnect()
 
+    def user_days(self, as_of: date, days: int = 90) -> pa.Table:
+        """The ``user_day`` tier for the ``days`` days before ``as_of`` (memory-mapped), rolled up to date."""
+        from northstar.store import rollup_store
+
+        rollups = rollup_store(self.settings)
+        rollups.refresh()
+        return rollups.read("user_day", as_of - timedelta(days=days), as_of)
+
     def __getitem__(self, name: str) -> pa.Table:
         if name not in self._tables:
             from northstar.metrics.service import load_table
@@ -384,7 +392,10 @@ class Rows:
             if self.first_day is not None:  # terms still in force 91 days before (MRR change over 90 days)
                 sql += f" WHERE end_date IS NULL OR end_date >= '{_since(91)(self.first_day)}'"
             self._tables["terms"] = load_table(self.settings, sql, schema)
-        return terms_in_reporting(self.settings, self._tables["terms"], on)
+        key = f"terms@{on.isoformat()}"
+        if key not in self._tables:  # converted once per day of rates
+            self._tables[key] = terms_in_reporting(self.settings, self._tables["terms"], on)
+        return self._tables[key]
 
 
 def measure_values(settings: Settings, as_of: date, names: list[str], rows: Rows | None = None) -> pd.DataFrame:
@@ -502,8 +513,8 @@ def _revenue(rows: Rows, as_of: date) -> pd.DataFrame:
 
 def _relationship(rows: Rows, as_of: date) -> pd.DataFrame:
     from northstar import duck
-    from northstar.metrics.service import load_tiers
     from northstar.metrics.usage import decision_maker_activity
+    from northstar.usage.rollup import register
 
     end = _start(as_of)
     if rows.day == as_of:
@@ -519,9 +530,10 @@ def _relationship(rows: Rows, as_of: date) -> pd.DataFrame:
         )
     con = ibis.duckdb.from_connection(duck.cursor())
     try:
-        tiers = load_tiers(rows.settings, con, as_of)
-        contacts = con.create_table("contacts", rows["contacts"], temp=True)
-        dms = decision_maker_activity(tiers, contacts, as_of).to_pandas()
+        # the user-days of the last 90 days (only this tier: the others are not read), not copied
+        days = register(con, "user_days", rows.user_days(as_of))
+        contacts = register(con, "contacts", rows["contacts"])
+        dms = decision_maker_activity(days, contacts, as_of).to_pandas()
     finally:
         con.disconnect()
     out = touched.join(

@@ -334,7 +334,9 @@ def usage_table(
             "SELECT id, account_id, role FROM contacts",
             pa.schema([("contact_id", pa.int64()), ("account_id", pa.int64()), ("role", pa.string())]),
         )
-        dms = decision_maker_activity(tiers, con.create_table("contacts", contacts, temp=True), as_of).to_pandas()
+        dms = decision_maker_activity(
+            tiers.user_day, con.create_table("contacts", contacts, temp=True), as_of
+        ).to_pandas()
     finally:
         con.disconnect()
     return with_names(settings, features.merge(dms, on="account_id", how="left"))

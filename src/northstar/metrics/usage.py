@@ -193,13 +193,13 @@ def finish_feature_usage(j: ir.Table) -> ir.Table:
     )  # unordered: sorting 700k rows costs more than the rest for 100k accounts; order where shown
 
 
-def decision_maker_activity(tiers: Tiers, contacts: ir.Table, as_of: date) -> ir.Table:
+def decision_maker_activity(user_day: ir.Table, contacts: ir.Table, as_of: date) -> ir.Table:
     """Per account with decision makers: how many there are, how many were active in the last 30 and 90
     days, the shares, and their active days in the last 30. ``contacts`` has ``contact_id``, ``account_id``
-    and ``role``; ``tiers`` must reach 90 days back. The 90-day share is the steadier signal for a sponsor
-    who uses the product a few times a month."""
+    and ``role``; ``user_day`` (the tier) must reach 90 days back. The 90-day share is the steadier signal
+    for a sponsor who uses the product a few times a month."""
     dms = contacts.filter(contacts.role == "decision_maker")
-    ud = tiers.user_day
+    ud = user_day
     # decision makers only, before the distinct: most user-days are other users'
     w = ud.filter(_within(ud, as_of - timedelta(days=90), as_of) & ud.contact_id.isin(dms.contact_id))
     seen = w.select("contact_id", "day").distinct()

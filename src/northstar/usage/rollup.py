@@ -299,11 +299,11 @@ class RollupStore:
         """The tiers for windows of up to ``days`` days ending at ``as_of``, registered on ``con`` (DuckDB)."""
         m = self.manifest()
         start = as_of - timedelta(days=days)
-        t = {tier: _register(con, f"_{tier}", self._window(tier, start, as_of, m)) for tier in TIERS}
+        t = {tier: register(con, f"_{tier}", self._window(tier, start, as_of, m)) for tier in TIERS}
         if m.max_day is not None and as_of > date.fromisoformat(m.max_day):
-            last = _register(con, "_last_active", self.last_active(m))
+            last = register(con, "_last_active", self.last_active(m))
         else:  # an earlier as_of: the last active day before it, from every older account-day file
-            ad = _register(con, "_history", self.read("account_day", None, as_of, m))
+            ad = register(con, "_history", self.read("account_day", None, as_of, m))
             last = ad.group_by("account_id").aggregate(last_active=ad.day.max())
         return Tiers(t["user_day"], t["account_day"], t["feature_day"], last)
 
@@ -534,7 +534,7 @@ def _generation(path: Path) -> int:
         return -1
 
 
-def _register(con: ibis.BaseBackend, name: str, data: pa.Table) -> ir.Table:
+def register(con: ibis.BaseBackend, name: str, data: pa.Table) -> ir.Table:
     """An Arrow table as a table of ``con`` (DuckDB: registered without copying)."""
     con.con.register(name, data)  # type: ignore[attr-defined]
     return con.table(name)

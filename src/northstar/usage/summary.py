@@ -39,6 +39,8 @@ class UsageSummary:
     last_activity: datetime | None = None
     top_events: list[tuple[str, int]] = field(default_factory=list)
     weekly: list[tuple[datetime, int]] = field(default_factory=list)
+    #: Each known contact's last day in the product within the last 90 days (contact id -> day).
+    contacts_last_seen: dict[int, date] = field(default_factory=dict)
 
     @property
     def trend(self) -> float | None:
@@ -69,6 +71,8 @@ def account_usage(events: ir.Table, account_id: int, as_of: datetime, weeks: int
     since = as_of - timedelta(weeks=weeks)
     wk = t.filter((t.timestamp >= since) & (t.timestamp < as_of))
     weekly = wk.group_by(week=wk.timestamp.truncate("W")).aggregate(n=wk.count()).order_by("week").execute()
+    seen = t.filter(t.contact_id.notnull() & (t.timestamp >= as_of - timedelta(days=90)) & (t.timestamp < as_of))
+    seen = seen.group_by("contact_id").aggregate(last=seen.timestamp.max()).execute()
     last = row["last_activity"]
     return UsageSummary(
         as_of=as_of,
@@ -79,6 +83,7 @@ def account_usage(events: ir.Table, account_id: int, as_of: datetime, weeks: int
         last_activity=None if last is None or str(last) == "NaT" else last.to_pydatetime(),
         top_events=[(str(e), int(n)) for e, n in zip(top["event"], top["n"], strict=True)],
         weekly=[(w.to_pydatetime(), int(n)) for w, n in zip(weekly["week"], weekly["n"], strict=True)],
+        contacts_last_seen={int(c): d.date() for c, d in zip(seen["contact_id"], seen["last"], strict=True)},
     )
 
 
@@ -148,7 +153,8 @@ def account_usage_from_rollups(rollups: RollupStore, account_id: int, as_of: dat
     n = days.column("events").to_pylist()
     events_30 = sum(e for d, e in zip(on, n, strict=True) if d >= start_30)
     events_prev = sum(e for d, e in zip(on, n, strict=True) if start_60 <= d < start_30)
-    users = rows("user_day", start_30, end)
+    users = rows("user_day", end - timedelta(days=90), end)
+    user_days, user_ids = users.column("day").to_pylist(), users.column("user_id").to_pylist()
     features = rows("feature_day", start_30, end)
     top: dict[str, int] = {}
     for e, k in zip(features.column("event").to_pylist(), features.column("events").to_pylist(), strict=True):
@@ -172,9 +178,18 @@ def account_usage_from_rollups(rollups: RollupStore, account_id: int, as_of: dat
         as_of=as_of.replace(tzinfo=None),
         events_30d=int(events_30),
         events_prev_30d=int(events_prev),
-        active_users_30d=len(set(users.column("user_id").to_pylist())),
+        active_users_30d=len({u for u, d in zip(user_ids, user_days, strict=True) if d >= start_30}),
         active_days_30d=len({d for d, e in zip(on, n, strict=True) if d >= start_30 and e > 0}),
         last_activity=datetime.combine(last, datetime.min.time()) if last else None,
         top_events=sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))[:5],
         weekly=[(datetime.combine(w, datetime.min.time()), k) for w, k in sorted(weekly.items())],
+        contacts_last_seen=_last_seen(users.column("contact_id").to_pylist(), user_days),
     )
+
+
+def _last_seen(contacts: list[int | None], days: list[date]) -> dict[int, date]:
+    out: dict[int, date] = {}
+    for c, d in zip(contacts, days, strict=True):
+        if c is not None and (c not in out or d > out[c]):
+            out[c] = d
+    return out
