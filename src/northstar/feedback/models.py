@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -57,6 +58,8 @@ class Feedback(ExternalIdMixin, TimestampMixin, Base):
     #: Where the answer came from: email, in_app, web, sms, social, review, call.
     channel: Mapped[str | None] = mapped_column(String(30))
     submitted_at: Mapped[datetime]
+    #: A survey's custom questions' answers (question key -> value), when it had any.
+    answers: Mapped[dict[str, Any] | None]
 
 
 class SurveyInvitation(ExternalIdMixin, TimestampMixin, Base):
@@ -79,3 +82,12 @@ class SurveyInvitation(ExternalIdMixin, TimestampMixin, Base):
     campaign: Mapped[str | None] = mapped_column(String(100))
     sent_at: Mapped[datetime] = mapped_column(index=True)
     feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id", ondelete="SET NULL"), unique=True)
+    #: Northstar's own surveys (``northstar.surveys``): the survey asked, the SHA-256 of the personal link's
+    #: token (the token itself is only in the link), when the link stops working, and when the answer was
+    #: finished (the follow-up question answered or skipped). Imported invitations leave them empty.
+    survey_key: Mapped[str | None] = mapped_column(String(60))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    #: What asked (survey, trigger, contact): a trigger never asks the same contact twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)

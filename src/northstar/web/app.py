@@ -50,6 +50,7 @@ from northstar.web.security import (
     safe_path,
     sign_in,
 )
+from northstar.web.surveys import router as surveys_router
 from northstar.web.tasks import router as tasks_router
 from northstar.web.templating import render, templates
 from northstar.web.users import remember_language
@@ -143,6 +144,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tasks_router)
     app.include_router(dashboards_router)
     app.include_router(views_router)
+    app.include_router(surveys_router)
     app.include_router(users_router)
     base_openapi = app.openapi
 

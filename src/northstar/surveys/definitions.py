@@ -1,0 +1,174 @@
+"""Surveys as configuration: what a YAML file may say, checked with errors that name the place.
+
+A file (``NORTHSTAR_HOME/surveys.yaml``, else the shipped ``default_surveys.yaml``) holds::
+
+    throttle_days: 30            # no contact is asked more often than this, whatever the survey
+    surveys:
+      - key: relationship-nps    # a stable name: invitations and answers keep it
+        type: nps                # nps (0-10) | csat (1-5) | ces (1-7)
+        touchpoint: relationship # the moment asked about: onboarding, support, renewal, qbr, ...
+        every_days: 180          # optional: ask each contact again after this many days (a schedule)
+        expires_days: 30         # the personal link works this long
+        question: {en: "How likely ...?", it: "...", ja: "...", ar: "...", pl: "..."}
+        follow_up:               # the question after the score, by the score's range
+          - {scores: [0, 6], text: {en: "What should we do better?"}}
+          - {scores: [7, 10], text: {en: "What do you value most?"}}
+        questions:               # optional custom questions
+          - {key: role, kind: choice, text: {en: "Your role?"}, choices: [{en: Admin}, {en: User}]}
+          - {key: ease, kind: rating, text: {en: "How easy was setup?"}, scale: [1, 5]}
+          - {key: wish, kind: text, text: {en: "Anything else?"}}
+
+Every text is a mapping from language to words; English is required and stands in for a language a text
+lacks (``Text.get``). The shipped surveys are complete in English, Italian, Japanese, Arabic and Polish.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from northstar.config import Settings
+from northstar.feedback.models import SCALES, SurveyType
+
+DEFAULT = Path(__file__).with_name("default_surveys.yaml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """Words in several languages (codes as keys); ``en`` is required."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    en: str
+
+    @model_validator(mode="after")
+    def _languages(self) -> Text:
+        for code, words in (self.model_extra or {}).items():
+            if not isinstance(words, str) or not words.strip():
+                raise ValueError(f"the {code} text must be words")
+            if not (2 <= len(code) <= 3 and code.isalpha() and code.islower()):
+                raise ValueError(f"{code!r} is not a language code (en, it, ja, ar, pl ...)")
+        return self
+
+    def get(self, lang: str | None) -> str:
+        """The words in ``lang``, else English."""
+        extra = self.model_extra or {}
+        return str(extra.get(lang or "en", self.en)) if lang != "en" else self.en
+
+    def languages(self) -> set[str]:
+        return {"en", *(self.model_extra or {})}
+
+
+class FollowUp(_Strict):
+    scores: Annotated[list[int], Field(min_length=2, max_length=2)]
+    text: Text
+
+    @field_validator("scores")
+    @classmethod
+    def _ordered(cls, v: list[int]) -> list[int]:
+        if v[0] > v[1]:
+            raise ValueError("scores run from the lower to the higher")
+        return v
+
+
+class Question(_Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    kind: Literal["rating", "choice", "text"]
+    text: Text
+    choices: list[Text] = []
+    scale: Annotated[list[int], Field(min_length=2, max_length=2)] = [1, 5]
+
+    @model_validator(mode="after")
+    def _shape(self) -> Question:
+        if self.kind == "choice" and len(self.choices) < 2:
+            raise ValueError("a choice question needs at least two choices")
+        if self.kind != "choice" and self.choices:
+            raise ValueError(f"a {self.kind} question has no choices")
+        if self.scale[0] >= self.scale[1]:
+            raise ValueError("a rating's scale runs from the lower to the higher")
+        return self
+
+
+class Survey(_Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")]
+    type: Literal["nps", "csat", "ces"]
+    touchpoint: Annotated[str, Field(min_length=1, max_length=50)]
+    question: Text
+    follow_up: list[FollowUp] = []
+    questions: list[Question] = []
+    every_days: Annotated[int, Field(ge=1)] | None = None
+    expires_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        return SCALES[SurveyType(self.type)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Survey:
+        lo, hi = self.scale
+        for f in self.follow_up:
+            if f.scores[0] < lo or f.scores[1] > hi:
+                raise ValueError(f"follow_up scores {f.scores} are outside the {self.type} scale {lo}-{hi}")
+        covered = sorted(s for f in self.follow_up for s in range(f.scores[0], f.scores[1] + 1))
+        if len(covered) != len(set(covered)):
+            raise ValueError("follow_up score ranges overlap")
+        keys = [q.key for q in self.questions]
+        if len(keys) != len(set(keys)):
+            raise ValueError("question keys repeat")
+        return self
+
+    def follow_up_for(self, score: int) -> Text | None:
+        return next((f.text for f in self.follow_up if f.scores[0] <= score <= f.scores[1]), None)
+
+
+class SurveyConfig(_Strict):
+    throttle_days: Annotated[int, Field(ge=0)] = 30
+    surveys: Annotated[list[Survey], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique(self) -> SurveyConfig:
+        keys = [s.key for s in self.surveys]
+        if len(keys) != len(set(keys)):
+            raise ValueError(f"survey keys repeat: {sorted({k for k in keys if keys.count(k) > 1})}")
+        return self
+
+    def get(self, key: str) -> Survey:
+        for s in self.surveys:
+            if s.key == key:
+                return s
+        raise KeyError(f"no survey {key!r}; the surveys are {', '.join(s.key for s in self.surveys)}")
+
+
+class SurveyError(ValueError):
+    """A survey file that cannot be used; the message names the file and each problem's place."""
+
+
+def parse(data: Any, source: str = "<surveys>") -> SurveyConfig:
+    try:
+        return SurveyConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for e in exc.errors():
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".")
+            msg = e["msg"].removeprefix("Value error, ")
+            lines.append(f"{source}: {where}: {msg}" if where else f"{source}: {msg}")
+        raise SurveyError("\n".join(dict.fromkeys(lines))) from None
+
+
+def load(path: Path) -> SurveyConfig:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SurveyError(f"{path}: cannot read: {exc}") from None
+    return parse(data, str(path))
+
+
+def load_surveys(settings: Settings) -> SurveyConfig:
+    """The installation's surveys (``surveys.yaml`` in the data folder), else the shipped ones."""
+    own = settings.home / "surveys.yaml"
+    return load(own if own.exists() else DEFAULT)

@@ -1,0 +1,82 @@
+"""The public survey page: no sign-in, the personal link's token is the key. The score is one tap; the
+follow-up question (and any custom questions) come after it, in the language the invitation was sent in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from northstar import i18n
+from northstar.feedback.models import Feedback
+from northstar.surveys.definitions import load_surveys
+from northstar.surveys.service import State, complete, find, record_score, state
+from northstar.web.security import db
+from northstar.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+#: The words at the ends of each scale, marked for the catalogues.
+ENDS = {
+    "nps": (i18n.N_("Not at all likely"), i18n.N_("Extremely likely")),
+    "csat": (i18n.N_("Very dissatisfied"), i18n.N_("Very satisfied")),
+    "ces": (i18n.N_("Very difficult"), i18n.N_("Very easy")),
+}
+STATUS = {State.UNKNOWN: 404, State.EXPIRED: 410}
+
+
+def _page(request: Request, token: str, session: Session, status_code: int = 200) -> Response:
+    invitation = find(session, token)
+    current = state(invitation)
+    lang = invitation.language if invitation is not None and invitation.language in i18n.LANGUAGES else None
+    i18n.set_locale(lang or i18n.current())  # the invitation's language, whatever the browser says
+    context: dict[str, object] = {"state": current.value, "token": token, "lang": i18n.current()}
+    context["dir"] = "rtl" if i18n.is_rtl() else "ltr"
+    if invitation is not None and current in (State.OPEN, State.FOLLOW_UP):
+        survey = load_surveys(request.app.state.settings).get(invitation.survey_key or "")
+        context["survey"] = survey
+        context["question"] = survey.question.get(invitation.language)
+        context["scores"] = list(range(survey.scale[0], survey.scale[1] + 1))
+        context["ends"] = [i18n.gettext(e) for e in ENDS[survey.type]]
+        if current is State.FOLLOW_UP:
+            answer = session.get(Feedback, invitation.feedback_id)
+            follow = survey.follow_up_for(answer.score if answer and answer.score is not None else -1)
+            context["follow_up"] = follow.get(invitation.language) if follow else None
+            context["questions"] = [
+                (q, q.text.get(invitation.language), [c.get(invitation.language) for c in q.choices])
+                for q in survey.questions
+            ]
+    code = STATUS.get(current, status_code)
+    return templates.TemplateResponse(request, "survey.html", context, status_code=code)
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+def survey_page(request: Request, token: str, session: Session = Depends(db)) -> Response:
+    return _page(request, token, session)
+
+
+@router.post("/s/{token}")
+async def survey_answer(request: Request, token: str, session: Session = Depends(db)) -> Response:
+    """The score (``score``), or the follow-up (``comment`` and ``q_<key>`` answers, ``step=more``). A link
+    answered before is told so politely (409), an expired one that it has closed (410)."""
+    form = await request.form()
+    invitation = find(session, token)
+    current = state(invitation)
+    if invitation is None or current in (State.UNKNOWN, State.EXPIRED):
+        return _page(request, token, session)
+    config = load_surveys(request.app.state.settings)
+    try:
+        if form.get("step") == "more":
+            skip = bool(form.get("skip"))
+            answers = {} if skip else {k[2:]: v for k, v in form.items() if k.startswith("q_")}
+            comment = "" if skip else str(form.get("comment") or "")
+            refused = current is not State.FOLLOW_UP
+            refused = refused or complete(session, config, invitation, comment, answers) is not State.DONE
+        else:
+            refused = current is not State.OPEN
+            score = int(str(form.get("score", "")))
+            refused = refused or record_score(session, config, invitation, score) is not State.FOLLOW_UP
+    except ValueError:
+        return _page(request, token, session, status_code=422)
+    if refused:
+        return _page(request, token, session, status_code=409)
+    return RedirectResponse(f"/s/{token}", status_code=303)

@@ -1,0 +1,168 @@
+"""Surveys: definitions checked with clear errors, links that cannot be guessed, reused or used late,
+throttling, one-tap answers in the contact's language, and the closed loop to the account's owner."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from northstar.accounts.models import Account, Contact
+from northstar.auth.models import Role
+from northstar.auth.service import create_user
+from northstar.db.engine import session_scope
+from northstar.feedback.models import Feedback, SurveyInvitation
+from northstar.ingest.service import import_file
+from northstar.surveys.definitions import DEFAULT, SurveyError, load, load_surveys, parse
+from northstar.surveys.service import State, SurveyRefused, complete, find, invite, record_score, state
+from northstar.tasks.models import Task
+from northstar.web.app import create_app
+
+FILES = {
+    "accounts": "external_id,name,owner_email\nA,Acme,owner@example.com\n",
+    "contacts": (
+        "external_id,account,name,role,language\n"
+        "c-it,A,Giulia Bianchi,decision_maker,it\nc-ar,A,Omar Haddad,user,ar\nc-de,A,Dora Weber,user,de\n"
+    ),
+}
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def _load(settings, tmp_path: Path) -> dict[str, int]:
+    for kind, text in FILES.items():
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text)
+        import_file(settings, kind, path)
+    with session_scope(settings.database_url) as s:
+        return {c.external_id: c.id for c in s.scalars(select(Contact))}
+
+
+def test_the_shipped_surveys_speak_five_languages():
+    config = load(DEFAULT)
+    for survey in config.surveys:
+        texts = [survey.question, *(f.text for f in survey.follow_up), *(q.text for q in survey.questions)]
+        texts += [c for q in survey.questions for c in q.choices]
+        for text in texts:
+            assert text.languages() >= {"en", "it", "ja", "ar", "pl"}, survey.key
+        covered = sorted(s for f in survey.follow_up for s in range(f.scores[0], f.scores[1] + 1))
+        assert covered == list(range(survey.scale[0], survey.scale[1] + 1))  # every score gets a follow-up
+
+
+def test_bad_definitions_name_the_place():
+    with pytest.raises(SurveyError) as err:
+        parse(
+            {
+                "surveys": [
+                    {"key": "x", "type": "nps", "touchpoint": "t", "question": {"it": "manca l'inglese"}},
+                    {
+                        "key": "y",
+                        "type": "csat",
+                        "touchpoint": "t",
+                        "question": {"en": "ok?"},
+                        "follow_up": [{"scores": [0, 11], "text": {"en": "?"}}],
+                    },
+                ]
+            },
+            "surveys.yaml",
+        )
+    text = str(err.value)
+    assert "surveys.yaml: surveys[0].question.en: Field required" in text
+    assert "surveys.yaml: surveys[1]: follow_up scores [0, 11] are outside the csat scale 1-5" in text
+
+
+def test_links_throttling_and_triggers(settings, tmp_path):
+    ids = _load(settings, tmp_path)
+    config = load_surveys(settings)
+    with session_scope(settings.database_url) as s:
+        first = invite(s, config, "support-csat", ids["c-it"], trigger="ticket:T1", now=NOW)
+        token = first.token
+        assert len(token) >= 43 and first.invitation.language == "it"
+        stored = s.scalar(select(SurveyInvitation).where(SurveyInvitation.id == first.invitation.id))
+        assert token not in repr([getattr(stored, c.key) for c in SurveyInvitation.__table__.columns])
+        with pytest.raises(SurveyRefused, match="already asked for ticket:T1"):
+            invite(s, config, "support-csat", ids["c-it"], trigger="ticket:T1", now=NOW + timedelta(days=90))
+        with pytest.raises(SurveyRefused, match="not again within 30 days"):
+            invite(s, config, "relationship-nps", ids["c-it"], now=NOW + timedelta(days=29))
+        later = invite(s, config, "relationship-nps", ids["c-it"], now=NOW + timedelta(days=31))
+        assert later.token != token
+        assert invite(s, config, "relationship-nps", ids["c-de"], now=NOW).invitation.language == "en"  # no German
+        assert find(s, token).id == first.invitation.id
+        assert find(s, token[:-1] + ("A" if token[-1] != "A" else "B")) is None  # a near guess finds nothing
+        assert find(s, "") is None and find(s, "x" * 500) is None
+
+
+def test_answer_once_then_close_the_loop(settings, tmp_path):
+    ids = _load(settings, tmp_path)
+    config = load_surveys(settings)
+    with session_scope(settings.database_url) as s:
+        owner = s.scalar(select(Account.owner_id))
+        sent = invite(s, config, "relationship-nps", ids["c-it"], now=NOW)
+        inv = sent.invitation
+        assert state(inv, NOW) is State.OPEN
+        with pytest.raises(ValueError, match="0-10"):
+            record_score(s, config, inv, 11, now=NOW)
+        assert record_score(s, config, inv, 3, now=NOW) is State.FOLLOW_UP
+        assert record_score(s, config, inv, 10, now=NOW) is State.FOLLOW_UP  # refused: the score stands
+        task = s.scalar(select(Task).where(Task.dedupe_key == f"survey-follow-up:{inv.id}"))
+        assert task.assignee_id == owner and task.title == "Follow up: NPS 3 from Giulia Bianchi"
+        assert complete(s, config, inv, "Troppo lento <script>alert(1)</script>", now=NOW) is State.DONE
+        assert complete(s, config, inv, "again", now=NOW) is State.DONE  # a second completion changes nothing
+        answer = s.get(Feedback, inv.feedback_id)
+        assert (answer.score, answer.language, answer.touchpoint) == (3, "it", "relationship")
+        assert answer.comment == "Troppo lento <script>alert(1)</script>"
+        assert "Their words: Troppo lento" in s.get(Task, task.id).description
+        happy = invite(s, config, "relationship-nps", ids["c-ar"], now=NOW)
+        record_score(s, config, happy.invitation, 9, now=NOW)
+        assert s.scalar(select(Task).where(Task.dedupe_key == f"survey-follow-up:{happy.invitation.id}")) is None
+        late = invite(s, config, "onboarding-ces", ids["c-de"], now=NOW)
+        assert state(late.invitation, NOW + timedelta(days=22)) is State.EXPIRED
+        assert record_score(s, config, late.invitation, 5, now=NOW + timedelta(days=22)) is State.EXPIRED
+
+
+def test_the_public_page(lite, tmp_path):
+    ids = _load(lite, tmp_path)
+    config = load_surveys(lite)
+    with session_scope(lite.database_url) as s:
+        create_user(s, "owner@example.com", "correct horse battery", Role.CSM)
+        ar = invite(s, config, "relationship-nps", ids["c-ar"]).token
+        onboarding = invite(s, config, "onboarding-ces", ids["c-it"]).token
+        gone = invite(s, config, "support-csat", ids["c-de"])
+        gone.invitation.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        expired = gone.token
+    client = TestClient(create_app(dataclasses.replace(lite, intake_worker=False)))
+    page = client.get(f"/s/{ar}")  # no sign-in needed
+    assert page.status_code == 200 and '<html lang="ar" dir="rtl">' in page.text
+    assert "ما مدى احتمال أن توصي بنا" in page.text and page.text.count('name="score"') == 11
+    r = client.post(f"/s/{ar}", data={"score": "2"}, follow_redirects=False)  # one tap
+    assert r.status_code == 303
+    follow = client.get(f"/s/{ar}").text
+    assert "ما أهم شيء يجب أن نحسّنه؟" in follow  # the detractors' follow-up, in Arabic
+    again = client.post(f"/s/{ar}", data={"score": "10"})
+    assert again.status_code == 409 and "شكرًا" in again.text  # refused, politely, in the contact's language
+    client.post(f"/s/{ar}", data={"step": "more", "comment": "<b>bold</b> <script>x()</script>"})
+    done = client.get(f"/s/{ar}")
+    assert 'data-state="done"' in done.text
+    assert client.post(f"/s/{ar}", data={"step": "more", "comment": "twice"}).status_code == 409
+    # custom questions: the answer is kept in English whatever language it was shown in
+    client.post(f"/s/{onboarding}", data={"score": "6"})
+    it_page = client.get(f"/s/{onboarding}").text
+    assert "Qual è il tuo ruolo?" in it_page and "Utente abituale" in it_page
+    client.post(f"/s/{onboarding}", data={"step": "more", "comment": "", "q_role": "1"})
+    assert client.get(f"/s/{expired}").status_code == 410
+    assert client.post(f"/s/{expired}", data={"score": "5"}).status_code == 410
+    assert client.get("/s/not-a-real-token").status_code == 404
+    with session_scope(lite.database_url) as s:
+        answers = {f.contact_id: f for f in s.scalars(select(Feedback))}
+        assert answers[ids["c-it"]].answers == {"role": "Everyday user"} and answers[ids["c-it"]].score == 6
+        assert answers[ids["c-ar"]].comment == "<b>bold</b> <script>x()</script>"
+    # the comment is shown as text to the CSM on the account's timeline
+    staff = TestClient(create_app(dataclasses.replace(lite, intake_worker=False)))
+    token = re.search(r'name="csrf" value="([^"]+)"', staff.get("/login").text).group(1)
+    staff.post("/login", data={"email": "owner@example.com", "password": "correct horse battery", "csrf": token})
+    timeline = staff.get("/accounts/A").text
+    assert "&lt;script&gt;x()&lt;/script&gt;" in timeline and "<script>x()" not in timeline
