@@ -168,3 +168,28 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory):
         return s, email, owner
 
     return make
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the test: yields (url, the messages it received)."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    received: list = []
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            received.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", received
+    finally:
+        controller.stop()

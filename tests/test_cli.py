@@ -39,6 +39,9 @@ COMMANDS = [
     ["webhooks", "list"],
     ["webhooks", "deliveries"],
     ["webhooks", "deliver"],
+    ["surveys", "list"],
+    ["surveys", "link"],
+    ["surveys", "send"],
 ]
 
 

@@ -43,3 +43,19 @@ def test_a_rolled_back_change_leaves_the_version(settings) -> None:
     except RuntimeError:
         pass
     assert _stamp(settings) == before
+
+
+def test_a_savepoint_first_in_a_unit_of_work_rolls_back_with_it(settings) -> None:
+    """On SQLite a SAVEPOINT opening the transaction would commit at its release; ``savepoint`` prevents it."""
+    import pytest
+    from sqlalchemy import select
+
+    from northstar.accounts.models import Account
+    from northstar.db.engine import savepoint
+
+    with pytest.raises(RuntimeError), session_scope(settings.database_url) as s:
+        with savepoint(s):
+            s.add(Account(external_id="SP-1", name="Savepoint"))
+        raise RuntimeError("the rest of the unit of work failed")
+    with session_scope(settings.database_url) as s:
+        assert s.scalar(select(Account).where(Account.external_id == "SP-1")) is None

@@ -19,7 +19,16 @@ from northstar.db.engine import session_scope
 from northstar.feedback.models import Feedback, SurveyInvitation
 from northstar.ingest.service import import_file
 from northstar.surveys.definitions import DEFAULT, SurveyError, load, load_surveys, parse
-from northstar.surveys.service import State, SurveyRefused, complete, find, invite, record_score, state
+from northstar.surveys.service import (
+    State,
+    SurveyRefused,
+    complete,
+    find,
+    invite,
+    record_score,
+    send_invitation,
+    state,
+)
 from northstar.tasks.models import Task
 from northstar.web.app import create_app
 
@@ -166,3 +175,37 @@ def test_the_public_page(lite, tmp_path):
     staff.post("/login", data={"email": "owner@example.com", "password": "correct horse battery", "csrf": token})
     timeline = staff.get("/accounts/A").text
     assert "&lt;script&gt;x()&lt;/script&gt;" in timeline and "<script>x()" not in timeline
+
+
+def test_invitations_are_e_mailed_in_the_contacts_language(settings, tmp_path, smtp_server):
+    url, inbox = smtp_server
+    ids = _load(settings, tmp_path)
+    with session_scope(settings.database_url) as s:
+        for c in s.scalars(select(Contact)):
+            c.email = f"{c.external_id}@example.com"
+    mailing = dataclasses.replace(settings, smtp_url=url, base_url="https://cs.example.com")
+    config = load_surveys(mailing)
+    with session_scope(settings.database_url) as s:
+        sent = send_invitation(mailing, s, config, "support-csat", ids["c-it"], trigger="ticket:T9")
+        token = sent.token
+    (msg,) = inbox
+    assert msg["To"] == "c-it@example.com" and msg["Content-Language"] == "it"
+    assert msg["Subject"] == "Quanto sei soddisfatto dell'assistenza ricevuta?"
+    text = msg.get_body(("plain",)).get_content()
+    assert f"https://cs.example.com/s/{token}" in text and "Ciao Giulia Bianchi," in text
+    html_part = msg.get_body(("html",)).get_content()
+    assert 'lang="it" dir="ltr"' in html_part and f'href="https://cs.example.com/s/{token}"' in html_part
+    with session_scope(settings.database_url) as s:
+        assert find(s, token).channel == "email"
+    # Arabic: the HTML part reads right to left
+    with session_scope(settings.database_url) as s:
+        send_invitation(mailing, s, config, "relationship-nps", ids["c-ar"])
+    assert 'dir="rtl"' in inbox[-1].get_body(("html",)).get_content()
+    # a mail server that refuses: nothing is recorded, the contact can be asked once it is back
+    down = dataclasses.replace(mailing, smtp_url="smtp://127.0.0.1:9")
+    with pytest.raises(OSError), session_scope(settings.database_url) as s:
+        send_invitation(down, s, config, "relationship-nps", ids["c-de"])
+    with session_scope(settings.database_url) as s:
+        assert s.scalar(select(SurveyInvitation).where(SurveyInvitation.contact_id == ids["c-de"])) is None
+        send_invitation(mailing, s, config, "relationship-nps", ids["c-de"])
+    assert inbox[-1]["Content-Language"] == "en"

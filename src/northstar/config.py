@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -28,8 +28,9 @@ def _flag(name: str, default: bool) -> bool:
 @dataclass(frozen=True)
 class Settings:
     home: Path
-    database_url_override: str | None = None
-    secret_key_override: str | None = None
+    # secrets (a database password, the session key, the mail server's password) stay out of reprs and logs
+    database_url_override: str | None = field(default=None, repr=False)
+    secret_key_override: str | None = field(default=None, repr=False)
     #: The currency revenue is reported in; other currencies convert through the imported rate table.
     currency: str = "USD"
     #: Whether the web server applies the intake log itself (off when ``northstar intake apply --follow``
@@ -37,6 +38,12 @@ class Settings:
     intake_worker: bool = True
     #: A CSM sees only the accounts it owns (``NORTHSTAR_CSM_OWN_ACCOUNTS_ONLY=1``); other roles see all.
     csm_own_accounts_only: bool = False
+    #: Where links in e-mails point (``NORTHSTAR_BASE_URL``): the address people reach the app at.
+    base_url: str = "http://127.0.0.1:8000"
+    #: Outbound e-mail (``NORTHSTAR_SMTP_URL``), e.g. ``smtp://user:password@mail.example.com:587?starttls=1``
+    #: or ``smtps://...:465``; empty: e-mail is not sent. ``NORTHSTAR_MAIL_FROM`` is the sender.
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = "Northstar <northstar@localhost>"
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> Settings:
@@ -48,6 +55,9 @@ class Settings:
             currency=(os.environ.get("NORTHSTAR_CURRENCY") or "USD").strip().upper(),
             intake_worker=_flag("NORTHSTAR_INTAKE_WORKER", True),
             csm_own_accounts_only=_flag("NORTHSTAR_CSM_OWN_ACCOUNTS_ONLY", False),
+            base_url=(os.environ.get("NORTHSTAR_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            smtp_url=os.environ.get("NORTHSTAR_SMTP_URL") or "",
+            mail_from=os.environ.get("NORTHSTAR_MAIL_FROM") or "Northstar <northstar@localhost>",
         )
 
     @property

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from northstar import __version__
+from northstar.cli.surveys import surveys_app
 
 app = typer.Typer(
     help="Northstar: open-source customer success. Data lives in NORTHSTAR_HOME (default ./northstar-data).",
@@ -34,6 +35,7 @@ risk_app = typer.Typer(help="Churn risk: the model, its scores and drivers, and 
 app.add_typer(risk_app, name="risk")
 webhooks_app = typer.Typer(help="Outbound webhooks: subscriptions and their delivery log.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(surveys_app, name="surveys")
 console = Console()
 err = Console(stderr=True)
 

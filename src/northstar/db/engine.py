@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, NestedTransaction, create_engine, event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
@@ -59,3 +59,14 @@ def reset_engines() -> None:
         engine.dispose()
     _engines.clear()
     _factories.clear()
+
+
+def savepoint(session: Session | Connection) -> SessionTransaction | NestedTransaction:
+    """``session.begin_nested()``, made safe on SQLite: its driver opens a transaction only before a write,
+    so a SAVEPOINT that came first would open one itself and commit it at its RELEASE, and a later rollback
+    of the unit of work would leave those rows behind. A transaction is begun first when none is open."""
+    conn = session if isinstance(session, Connection) else session.connection()
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite" and raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
+        conn.exec_driver_sql("BEGIN")
+    return session.begin_nested()

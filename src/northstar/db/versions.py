@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from northstar.db.base import Base, utcnow
+from northstar.db.engine import savepoint
 
 #: ``records``: accounts, subscriptions, feedback and the rest (imports, the API, the web forms);
 #: ``portfolio``: the per-account summaries (health, risk, renewals), refreshed after each health snapshot.
@@ -44,7 +45,7 @@ def bump(session: Session | Connection, *domains: str, digest: str | None = None
         )
         if done.rowcount == 0:  # type: ignore[attr-defined]
             try:
-                with session.begin_nested():
+                with savepoint(session):
                     session.execute(
                         insert(DataVersion).values(domain=domain, version=1, changed_at=utcnow(), digest=digest)
                     )

@@ -12,9 +12,11 @@ Numbers use Latin digits in every locale (Babel's default numbering system), wit
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import re
+from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import date, datetime
 from gettext import NullTranslations
@@ -80,6 +82,16 @@ def set_locale(lang: str) -> None:
 
 def current() -> str:
     return _current.get()
+
+
+@contextlib.contextmanager
+def using(lang: str) -> Iterator[None]:
+    """Words and formats in ``lang`` inside the block (an e-mail to a contact, whatever the page's language)."""
+    token = _current.set(lang if lang in LANGUAGES else DEFAULT)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def is_rtl(lang: str | None = None) -> bool:
@@ -174,6 +186,7 @@ __all__ = [
     "N_",
     "RTL",
     "choose",
+    "using",
     "compact",
     "current",
     "day",

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from northstar import i18n
 from northstar.accounts.models import Account, Contact
+from northstar.config import Settings
+from northstar.db.engine import savepoint
 from northstar.db.versions import bump
 from northstar.feedback.models import Feedback, SurveyInvitation, SurveyType
 from northstar.surveys.definitions import Survey, SurveyConfig
@@ -112,7 +116,7 @@ def invite(
         dedupe_key=dedupe,
     )
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(invitation)
     except IntegrityError:  # the same trigger, asked at the same moment by another worker
         raise SurveyRefused(f"{contact.name or contact_id} was already asked for {trigger}") from None
@@ -170,7 +174,7 @@ def record_score(
         submitted_at=now,
     )
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(answer)
             session.flush()
             invitation.feedback_id = answer.id
@@ -264,3 +268,48 @@ def _add_comment_to_task(session: Session, invitation: SurveyInvitation, comment
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def send_invitation(
+    settings: Settings,
+    session: Session,
+    config: SurveyConfig,
+    survey_key: str,
+    contact_id: int,
+    *,
+    trigger: str | None = None,
+    campaign: str | None = None,
+    now: datetime | None = None,
+) -> Invited:
+    """Invite the contact and e-mail the link, in the contact's language. The invitation is written in the
+    caller's transaction: if the mail server refuses, the exception rolls it back and nothing is recorded."""
+    from northstar.messaging.email import message, send
+
+    contact = session.get(Contact, contact_id)
+    if contact is None or not contact.email:
+        raise SurveyRefused(f"contact {contact_id} has no e-mail address")
+    sent = invite(session, config, survey_key, contact_id, trigger=trigger, channel="email", campaign=campaign, now=now)
+    session.flush()
+    survey = config.get(survey_key)
+    lang = sent.invitation.language or "en"
+    link = f"{settings.base_url}{sent.path}"
+    with i18n.using(lang):
+        question = survey.question.get(lang)
+        hello = i18n.gettext("Hello %(name)s,", name=contact.name) if contact.name else i18n.gettext("Hello,")
+        ask = i18n.gettext("It takes one click: choose your answer on this page.")
+        until = i18n.gettext(
+            "The link is yours alone and works until %(day)s.", day=i18n.day(_aware(sent.invitation.expires_at))
+        )
+        thanks = i18n.gettext("Thank you!")
+        answer = i18n.gettext("Answer")
+    text = f"{hello}\n\n{question}\n\n{ask}\n{link}\n\n{until}\n\n{thanks}\n"
+    direction = "rtl" if i18n.is_rtl(lang) else "ltr"
+    e = html.escape
+    body = (
+        f'<!doctype html><html lang="{e(lang)}" dir="{direction}"><body style="font-family: sans-serif">'
+        f"<p>{e(hello)}</p><p><strong>{e(question)}</strong></p><p>{e(ask)}</p>"
+        f'<p><a href="{e(link)}">{e(answer)}</a></p><p style="color:#5a6472">{e(until)}</p><p>{e(thanks)}</p>'
+        "</body></html>"
+    )
+    send(settings, message(settings, contact.email, question, text, body, lang))
+    return sent

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from northstar.accounts.models import Account
 from northstar.auth.models import User
 from northstar.db.base import utcnow
+from northstar.db.engine import savepoint
 from northstar.tasks.models import Task, TaskComment, TaskPriority, TaskStatus
 
 
@@ -82,7 +83,7 @@ def create_task(
         session.flush()
         return task, True
     try:
-        with session.begin_nested():  # a concurrent maker of the same key: its task wins
+        with savepoint(session):  # a concurrent maker of the same key: its task wins
             session.add(task)
             session.flush()
     except IntegrityError:

@@ -1,0 +1,1 @@
+"""Outbound messages: e-mail over SMTP (survey invitations now; playbooks' messages later)."""
