@@ -120,6 +120,7 @@ def _serve(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def server(site):
+    _SITE[:] = [site]
     yield from _serve(site)
 
 
@@ -127,6 +128,30 @@ def server(site):
 def limited_server(site):
     """The same data with CSMs limited to the accounts they own."""
     yield from _serve(dataclasses.replace(site, csm_own_accounts_only=True, intake_worker=False))
+
+
+_SITE: list = []
+
+
+def server_site():  # type: ignore[no-untyped-def]
+    return _SITE[0]
+
+
+def survey_links(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A fresh relationship-NPS link for one contact of each language."""
+    from sqlalchemy import select
+
+    from northstar.accounts.models import Contact
+    from northstar.surveys.definitions import load_surveys
+    from northstar.surveys.service import invite
+
+    config = load_surveys(settings)
+    links: dict[str, str] = {}
+    with session_scope(settings.database_url) as s:
+        for contact in s.scalars(select(Contact).order_by(Contact.id)):
+            if contact.language in ("en", "it", "ja", "ar", "pl") and contact.language not in links:
+                links[contact.language] = invite(s, config, "relationship-nps", contact.id, trigger="browser").token
+    return links
 
 
 def server_artifacts():
@@ -221,6 +246,21 @@ def test_in_a_real_browser(server, limited_server):
         page.get_by_label("言語").select_option("en")
         page.get_by_role("button", name="言語を変更").click()
         page.wait_for_selector("html[lang=en]")
+
+        # the public survey page in each language: no sign-in, one tap for the score; Arabic right to left
+        survey = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        for lang, token in survey_links(server_site()).items():
+            survey.goto(server + f"/s/{token}")
+            assert survey.evaluate("document.documentElement.lang") == lang
+            direction = survey.evaluate("getComputedStyle(document.body).direction")
+            assert direction == ("rtl" if lang == "ar" else "ltr")
+            survey.screenshot(path=str(shots / f"survey-{lang}.png"), full_page=True)
+            survey.get_by_role("button", name="9", exact=True).click()
+            survey.wait_for_selector("main[data-state=follow_up]")
+            survey.locator("textarea").first.fill("<script>alert(1)</script> ok")
+            survey.locator("button.primary").click()
+            survey.wait_for_selector("main[data-state=done]")
+        survey.close()
 
         # with ownership limits on, a CSM cannot open another CSM's account (this one owns none)
         limited = browser.new_page()
