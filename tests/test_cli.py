@@ -42,6 +42,7 @@ COMMANDS = [
     ["surveys", "list"],
     ["surveys", "link"],
     ["surveys", "send"],
+    ["surveys", "run"],
 ]
 
 

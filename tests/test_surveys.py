@@ -209,3 +209,65 @@ def test_invitations_are_e_mailed_in_the_contacts_language(settings, tmp_path, s
         assert s.scalar(select(SurveyInvitation).where(SurveyInvitation.contact_id == ids["c-de"])) is None
         send_invitation(mailing, s, config, "relationship-nps", ids["c-de"])
     assert inbox[-1]["Content-Language"] == "en"
+
+
+def test_triggers_ask_once_within_the_throttle(settings, tmp_path, smtp_server):
+    from northstar.surveys.triggers import due, run
+
+    url, inbox = smtp_server
+    ids = _load(settings, tmp_path)
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    files = {
+        "tickets": "external_id,account,contact,subject,opened_at,resolved_at,status\n"
+        "T1,A,c-de,Export,2026-11-17T09:00:00Z,2026-11-19T09:00:00Z,closed\n"
+        "T0,A,c-de,Old,2026-10-01T09:00:00Z,2026-10-02T09:00:00Z,closed\n",
+        "touchpoints": "external_id,account,channel,kind,occurred_at,subject\n"
+        "K1,A,meeting,onboarding,2026-11-18T15:00:00Z,Kickoff\n",
+        "subscriptions": "external_id,account,product,product_line,mrr,start_date,renewal_date,status\n"
+        "S1,A,Core,Analytics,100,2026-01-18,2027-01-18,active\n",
+    }
+    for kind, text in files.items():
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text)
+        import_file(settings, kind, path)
+    with session_scope(settings.database_url) as s:
+        for c in s.scalars(select(Contact)):
+            c.email = f"{c.external_id}@example.com"
+            if c.external_id == "c-ar":
+                c.role = "champion"
+    config = load_surveys(settings)
+    renewal = parse(
+        {
+            "surveys": [
+                {
+                    "key": "renewal-nps",
+                    "type": "nps",
+                    "touchpoint": "renewal",
+                    "question": {"en": "Before your renewal: would you recommend us?"},
+                    "trigger": {"when": "renewal", "days_before": 60},
+                    "audience": ["decision_maker"],
+                }
+            ]
+        }
+    )
+    with session_scope(settings.database_url) as s:
+        found = {(d.survey, d.contact_id, d.trigger) for d in due(s, config, now)}
+        assert found == {
+            ("relationship-nps", ids["c-it"], "schedule:2026-08-12"),  # the decision maker (period 54 of 180 days)
+            ("relationship-nps", ids["c-ar"], "schedule:2026-08-12"),  # the champion
+            ("support-csat", ids["c-de"], "ticket:T1"),  # resolved yesterday; T0 is too old
+            ("onboarding-ces", ids["c-ar"], "touchpoint:K1"),  # no contact on the touch: the audience
+            ("onboarding-ces", ids["c-de"], "touchpoint:K1"),
+        }
+        assert {(d.contact_id, d.trigger) for d in due(s, renewal, now)} == {
+            (ids["c-it"], "renewal:S1:2027-01-18")  # 59 days ahead: inside the week before day 60
+        }
+    mailing = dataclasses.replace(settings, smtp_url=url)
+    with session_scope(settings.database_url) as s:
+        report = run(mailing, s, config, now)
+    assert len(report.sent) == 3 and report.skipped == {"not again within": 2}  # one survey per contact
+    assert sorted(m["To"] for m in inbox) == ["c-ar@example.com", "c-de@example.com", "c-it@example.com"]
+    with session_scope(settings.database_url) as s:  # again, from the same or another worker: nothing more
+        again = run(mailing, s, config, now + timedelta(hours=1))
+    assert not again.sent and len(inbox) == 3  # the schedule is not due; the others are refused
+    assert again.skipped == {"already asked": 1, "not again within": 2}

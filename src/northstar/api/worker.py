@@ -33,12 +33,14 @@ def run(
     interval: float = 1.0,
     rollup_interval: float = 60.0,
     portfolio_interval: float = 900.0,
+    survey_interval: float = 86400.0,
 ) -> None:
     """Apply the log whenever it has records (at least every ``interval`` seconds), deliver due webhooks,
     refresh the usage rollups at most every ``rollup_interval`` seconds while events keep arriving, and the
     portfolio's figures at start and every ``portfolio_interval`` seconds (records written through the REST
     API or an import show their MRR and last touch in the list within that time), then build the unfiltered
-    dashboard into the cache."""
+    dashboard into the cache; and, when e-mail is set up, send the surveys their triggers make due, once a
+    day (``northstar surveys run``)."""
     from northstar.api.applier import Applier, ApplierBusy
     from northstar.dashboards.cache import dashboard
     from northstar.portfolio.service import refresh
@@ -47,7 +49,7 @@ def run(
 
     applier: Applier | None = None
     last_rollup, dirty = time.monotonic(), False
-    last_portfolio = float("-inf")
+    last_portfolio = last_surveys = float("-inf")
     try:
         while not stop.is_set():
             try:
@@ -70,6 +72,9 @@ def run(
                     last_portfolio = time.monotonic()
                     refresh(settings, datetime.now(UTC).date())
                     dashboard(settings, datetime.now(UTC).date())  # warm: the first visitor reads it built
+                if settings.smtp_url and time.monotonic() - last_surveys >= survey_interval:
+                    last_surveys = time.monotonic()
+                    _ask_surveys(settings)
             except Exception:  # a failed step is logged and tried again: the log keeps the records
                 log.exception("intake: a step failed; trying again")
             stop.wait(interval)
@@ -80,6 +85,15 @@ def run(
             applier.close()
 
 
+def _ask_surveys(settings: Settings) -> None:
+    from northstar.surveys.definitions import load_surveys
+    from northstar.surveys.triggers import run
+
+    with session_scope(settings.database_url) as s:
+        report = run(settings, s, load_surveys(settings))
+    log.info("surveys: %d sent, %s not asked", len(report.sent), dict(report.skipped))
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process the same settings."""
     env = {**os.environ, "NORTHSTAR_HOME": str(settings.home), "NORTHSTAR_CURRENCY": settings.currency}
@@ -87,6 +101,11 @@ def settings_env(settings: Settings) -> dict[str, str]:
         env["NORTHSTAR_DATABASE_URL"] = settings.database_url_override
     if settings.secret_key_override:
         env["NORTHSTAR_SECRET_KEY"] = settings.secret_key_override
+    env["NORTHSTAR_BASE_URL"] = settings.base_url
+    env["NORTHSTAR_MAIL_FROM"] = settings.mail_from
+    env["NORTHSTAR_CSM_OWN_ACCOUNTS_ONLY"] = "1" if settings.csm_own_accounts_only else "0"
+    if settings.smtp_url:
+        env["NORTHSTAR_SMTP_URL"] = settings.smtp_url
     return env
 
 

@@ -92,3 +92,41 @@ def send(
     Example: [bold]northstar surveys send --survey support-csat --contact ACME-000012-c1 --trigger ticket:T-12[/bold]
     """
     _ask(survey, contact, trigger, campaign, email=True)
+
+
+@surveys_app.command("run")
+def run_triggers(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List who is due, send nothing."),
+    links: bool = typer.Option(False, "--links", help="Make personal links instead of e-mailing them."),
+) -> None:
+    """Ask everyone the surveys' triggers make due now (tickets resolved, touchpoints, renewals, schedules),
+    within the throttling rules; run it daily (the server's worker does, when e-mail is set up).
+
+    Example: [bold]northstar surveys run --dry-run[/bold]
+    """
+    from collections import Counter
+
+    from northstar.db.engine import session_scope
+    from northstar.messaging.email import MailNotConfigured
+    from northstar.store import open_settings
+    from northstar.surveys.definitions import SurveyError, load_surveys
+    from northstar.surveys.triggers import due, run
+
+    settings = open_settings()
+    try:
+        config = load_surveys(settings)
+        with session_scope(settings.database_url) as s:
+            if dry_run:
+                found = due(s, config)
+                for survey, n in sorted(Counter(d.survey for d in found).items()):
+                    console.print(f"{survey}: {n:,} contacts due (before throttling)")
+                if not found:
+                    console.print("Nobody is due.")
+                return
+            report = run(settings, s, config, links=links)
+    except (SurveyError, MailNotConfigured, OSError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"{len(report.sent):,} invitations {'made' if links else 'sent'}")
+    for reason, n in report.skipped.most_common():
+        console.print(f"  {n:,} not asked: {reason}")

@@ -94,6 +94,26 @@ class Question(_Strict):
         return self
 
 
+class Trigger(_Strict):
+    """When a survey asks by itself (``northstar surveys run``, and the worker each day), by ``when``:
+
+    * ``ticket_resolved``: the ticket's contact, within ``within_days`` of the resolution;
+    * ``touchpoint``: after a touchpoint of ``kind`` (e.g. ``qbr``), its contact or else the audience;
+    * ``renewal``: the audience, ``days_before`` a renewal date (asked in the week up to that day);
+    * ``schedule``: the audience, again every ``every_days`` (the survey's own setting)."""
+
+    when: Literal["ticket_resolved", "touchpoint", "renewal", "schedule"]  # ("on" would read as YAML's true)
+    within_days: Annotated[int, Field(ge=1, le=90)] = 7
+    days_before: Annotated[int, Field(ge=1, le=365)] = 60
+    kind: str | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> Trigger:
+        if self.when == "touchpoint" and not self.kind:
+            raise ValueError("a touchpoint trigger names the touchpoint's kind (e.g. kind: qbr)")
+        return self
+
+
 class Survey(_Strict):
     key: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")]
     type: Literal["nps", "csat", "ces"]
@@ -103,6 +123,9 @@ class Survey(_Strict):
     questions: list[Question] = []
     every_days: Annotated[int, Field(ge=1)] | None = None
     expires_days: Annotated[int, Field(ge=1, le=365)] = 30
+    trigger: Trigger | None = None
+    #: The contacts' roles asked when the event names no contact (and by schedules and renewals).
+    audience: list[Literal["decision_maker", "champion", "admin", "user"]] = ["decision_maker", "champion"]
 
     @property
     def scale(self) -> tuple[int, int]:
@@ -120,6 +143,8 @@ class Survey(_Strict):
         keys = [q.key for q in self.questions]
         if len(keys) != len(set(keys)):
             raise ValueError("question keys repeat")
+        if self.trigger is not None and self.trigger.when == "schedule" and not self.every_days:
+            raise ValueError("a scheduled survey says how often: every_days")
         return self
 
     def follow_up_for(self, score: int) -> Text | None:
