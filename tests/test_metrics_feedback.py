@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from northstar.metrics.feedback import FEEDBACK_SCHEMA, ces, csat, feedback_table, nps
+from northstar.metrics.feedback import FEEDBACK_SCHEMA, ces, csat, feedback_table, nps, wilson
 
 NPS_SCORES = [10, 9, 9, 8, 7, 6, 5, 10, 3, 9]  # 5 promoters, 2 passives, 3 detractors
 
@@ -66,6 +70,26 @@ def test_csat_and_ces():
     assert (c.responses, c.csat, c.mean_score) == (5, pytest.approx(0.6), pytest.approx(3.8))
     e = ces(table(rows)).iloc[0]
     assert (e.responses, e.ces) == (3, pytest.approx(6.0))
+    # Wilson's interval for 3 of 5, worked by hand: centre (0.6 + 1.96²/10) / (1 + 1.96²/5) = 0.5566,
+    # half-width 1.96 √(0.24/5 + 1.96²/100) / 1.7683 = 0.3258
+    assert (c.csat_low, c.csat_high) == (pytest.approx(0.2307, abs=1e-4), pytest.approx(0.8824, abs=1e-4))
+    # CES 7, 5, 6: mean 6, s = 1, t(0.975, 2) = 4.3027 (tables): 6 ± 4.3027/√3
+    assert (e.ces_low, e.ces_high) == (pytest.approx(3.5159, abs=1e-4), pytest.approx(8.4841, abs=1e-4))
+    one = ces(table(answers("ces", [4]))).iloc[0]
+    assert one.ces == 4 and one.ces_low != one.ces_low  # no interval from a single answer (NaN)
+
+
+@given(st.integers(1, 400), st.data())
+def test_wilson_interval_properties(n, data):
+    """Inside [0, 1], around the share, and matching the textbook formula written out here."""
+    k = data.draw(st.integers(0, n))
+    low, high = wilson(pd.Series([k / n]), pd.Series([float(n)]))
+    p, z = k / n, 1.959963984540054
+    want_centre = (k + z * z / 2) / (n + z * z)
+    want_half = z * math.sqrt(n) / (n + z * z) * math.sqrt(p * (1 - p) + z * z / (4 * n))
+    assert low[0] == pytest.approx(max(0.0, want_centre - want_half), abs=1e-12)
+    assert high[0] == pytest.approx(min(1.0, want_centre + want_half), abs=1e-12)
+    assert 0 <= low[0] <= p + 1e-12 and p - 1e-12 <= high[0] <= 1
 
 
 def test_on_the_store_both_engines(settings, tmp_path):

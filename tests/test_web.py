@@ -297,6 +297,7 @@ def test_every_page_in_every_language(site):
 
         account = db.scalar(select(Account.external_id).order_by(Account.id))
     pages = ["/accounts", f"/accounts/{account}", "/dashboards", "/tasks", "/tasks?view=done", "/settings/password"]
+    pages += ["/feedback", "/feedback?by=language&group=detractors"]
     pages += ["/accounts?chart=band&key=red", "/accounts?q=zzz-none", "/accounts/NOPE"]
     for lang in i18n.LANGUAGES:
         client.cookies.set(i18n.COOKIE, lang)
@@ -339,3 +340,24 @@ def test_the_language_follows_the_browser_the_choice_and_the_user(site):
     assert client.post("/settings/language", data={"lang": "it"}).status_code == 403  # no CSRF token
     with session_scope(site.database_url) as db:
         db.execute(User.__table__.update().where(User.email == "csm@example.com").values(locale="en"))
+
+
+def test_voice_of_the_customer_page(site):
+    from northstar.metrics.service import compute
+
+    client = signed_in(site)
+    page = client.get("/feedback?by=touchpoint")
+    assert page.status_code == 200
+    for part in ('data-testid="results-nps"', 'data-testid="results-csat"', 'data-testid="response-rates"'):
+        assert part in page.text
+    today = date.today()
+    nps = compute(site, "nps", date(today.year - 1, today.month, 1), today, by=["touchpoint"])
+    shown = re.findall(r'data-testid="results-nps">.*?</table>', page.text, re.S)[0]
+    assert len(re.findall(r"<tr><td>", shown)) == len(nps)  # a row per touchpoint, as the metric has
+    detractors = client.get("/feedback?group=detractors").text
+    scores = [int(x) for x in re.findall(r"<strong>NPS (\d+)</strong>", detractors)]
+    assert scores and max(scores) <= 6
+    limited = TestClient(create_app(dataclasses.replace(site, csm_own_accounts_only=True, intake_worker=False)))
+    token = csrf_of(limited.get("/login").text)
+    limited.post("/login", data={"email": "csm@example.com", "password": PASSWORD, "csrf": token})
+    assert re.search(r"Comments <small>0</small>", limited.get("/feedback").text)  # owns no account

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import numbers
 import re
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -127,14 +128,14 @@ def _pattern(text: str) -> NumberPattern:
 
 
 def number(value: float | None, digits: int = 0) -> str:
-    if value is None or value != value:
+    if not isinstance(value, numbers.Number) or value != value:  # None, NaN, or no value at all
         return "–"
     return _pattern("#,##0" + ("." + "0" * digits if digits else "")).apply(value, _locale())
 
 
 def money(value: float | None, currency: str | None = None) -> str:
     """An amount, whole units, with the currency's symbol when given (the reporting currency's in totals)."""
-    if value is None or value != value:
+    if not isinstance(value, numbers.Number) or value != value:
         return "–"
     if currency:
         loc = _locale()
@@ -144,7 +145,7 @@ def money(value: float | None, currency: str | None = None) -> str:
 
 
 def percent(value: float | None, digits: int = 0) -> str:
-    if value is None or value != value:
+    if not isinstance(value, numbers.Number) or value != value:
         return "–"
     return _pattern("#,##0" + ("." + "0" * digits if digits else "") + "%").apply(value, _locale())
 

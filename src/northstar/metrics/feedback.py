@@ -4,8 +4,11 @@
   treats each answer as +1 / 0 / −1: ``var = p + d − (p − d)²`` per answer, ``se = 100 √(var / n)``, and the
   interval is ``NPS ± z·se`` (z = 1.96 for 95%), clipped to [−100, 100] (the normal approximation for a
   difference of multinomial proportions; e.g. Rocks, "Confidence intervals for NPS", 2016).
-* CSAT = share of 4–5 answers on a 1–5 scale (top-two-box), and the mean score.
-* CES = mean score on a 1–7 scale (7 = very easy).
+* CSAT = share of 4–5 answers on a 1–5 scale (top-two-box), and the mean score. Its interval is Wilson's
+  score interval for a proportion: ``(p + z²/2n ± z √(p(1−p)/n + z²/4n²)) / (1 + z²/n)`` (Wilson 1927),
+  which stays within [0, 1] and behaves for small samples and shares near 0 or 1.
+* CES = mean score on a 1–7 scale (7 = very easy), with Student's t interval ``mean ± t(0.975, n−1)·s/√n``
+  (s the sample standard deviation; none for a single answer).
 * Response rate = invitations answered / invitations sent, by when they were sent (an answer counts if it
   came by the end of the report).
 """
@@ -92,15 +95,36 @@ def csat(t: ir.Table, by: list[str] | None = None) -> pd.DataFrame:
         mean_score=answers.score.mean(),
     )
     out = (answers.group_by(by).aggregate(**metrics) if by else answers.aggregate(**metrics)).execute()
+    out["csat_low"], out["csat_high"] = wilson(out["csat"].astype(float), out["responses"].astype(float))
     return out.sort_values(by).reset_index(drop=True) if by else out
+
+
+def wilson(p: pd.Series, n: pd.Series, z: float = Z95) -> tuple[pd.Series, pd.Series]:
+    """Wilson's score interval for a share ``p`` of ``n`` answers."""
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    return (centre - half).clip(0, 1), (centre + half).clip(0, 1)
 
 
 def ces(t: ir.Table, by: list[str] | None = None) -> pd.DataFrame:
     answers = t.filter(t.survey_type == "ces")
     answers, by = _grouped(answers, by or [])
-    metrics = dict(responses=answers.count(), ces=answers.score.mean())
+    metrics = dict(responses=answers.count(), ces=answers.score.mean(), sd=answers.score.std(how="sample"))
     out = (answers.group_by(by).aggregate(**metrics) if by else answers.aggregate(**metrics)).execute()
+    n = out["responses"].astype(float)
+    half = student_t(n - 1) * out.pop("sd").astype(float) / np.sqrt(n)
+    out["ces_low"], out["ces_high"] = out["ces"] - half, out["ces"] + half
     return out.sort_values(by).reset_index(drop=True) if by else out
+
+
+def student_t(dof: pd.Series, level: float = 0.95) -> pd.Series:
+    """The two-sided Student's t quantile for ``dof`` degrees of freedom (NaN where there are none)."""
+    from scipy.stats import t
+
+    d = dof.where(dof >= 1)
+    return pd.Series(t.ppf(0.5 + level / 2, d), index=dof.index)
 
 
 def invitations_table(rows: pa.Table) -> ir.Table:

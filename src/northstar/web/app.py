@@ -40,6 +40,7 @@ from northstar.touchpoints.service import LOGGABLE
 from northstar.web.charts import line_chart
 from northstar.web.dashboards import dashboard_filters
 from northstar.web.dashboards import router as dashboards_router
+from northstar.web.feedback import router as feedback_router
 from northstar.web.security import (
     Language,
     LoginRequired,
@@ -145,6 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dashboards_router)
     app.include_router(views_router)
     app.include_router(surveys_router)
+    app.include_router(feedback_router)
     app.include_router(users_router)
     base_openapi = app.openapi
 
