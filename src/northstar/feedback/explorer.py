@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from northstar.accounts.models import Account, Contact
+from northstar.db.paging import ESCAPE, Page, contains
 from northstar.feedback.models import Feedback, SurveyType
 
 #: Named score ranges per survey type: the NPS groups, and low / high for CSAT and CES.
@@ -47,16 +48,7 @@ class Comment:
     contact: str | None
 
 
-@dataclass(frozen=True)
-class CommentPage:
-    rows: list[Comment]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+CommentPage = Page[Comment]
 
 
 def _query(f: CommentFilters) -> Select:
@@ -76,8 +68,8 @@ def _query(f: CommentFilters) -> Select:
     if f.touchpoint:
         stmt = stmt.where(Feedback.touchpoint == f.touchpoint)
     if f.q.strip():
-        like = "%" + f.q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Feedback.comment.ilike(like, escape="\\"), Account.name.ilike(like, escape="\\")))
+        like = contains(f.q.strip())
+        stmt = stmt.where(or_(Feedback.comment.ilike(like, escape=ESCAPE), Account.name.ilike(like, escape=ESCAPE)))
     if f.owner_id is not None:
         stmt = stmt.where(Account.owner_id == f.owner_id)
     return stmt

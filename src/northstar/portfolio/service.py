@@ -26,6 +26,7 @@ from northstar.auth.models import User
 from northstar.config import Settings
 from northstar.db.bulk import bulk_insert
 from northstar.db.engine import make_engine
+from northstar.db.paging import ESCAPE, Page, contains
 from northstar.db.versions import DataVersion, bump
 from northstar.portfolio.models import AccountSummary
 
@@ -129,16 +130,7 @@ class PortfolioRow:
     last_touch: datetime | None
 
 
-@dataclass(frozen=True)
-class PortfolioPage:
-    rows: list[PortfolioRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+PortfolioPage = Page[PortfolioRow]
 
 
 @dataclass(frozen=True)
@@ -158,12 +150,12 @@ def _account_conditions(f: Filters, sqlite: bool = False) -> list[Any]:
     out: list[Any] = []
     if f.q.strip():
         text = f.q.strip()
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = contains(text)
         cols = (Account.name, Account.external_id, Account.domain)
         if sqlite and text.isascii():  # SQLite's LIKE ignores ASCII case itself: no lower() on every row
-            out.append(or_(*(c.like(like, escape="\\") for c in cols)))
+            out.append(or_(*(c.like(like, escape=ESCAPE) for c in cols)))
         else:
-            out.append(or_(*(c.ilike(like, escape="\\") for c in cols)))
+            out.append(or_(*(c.ilike(like, escape=ESCAPE) for c in cols)))
     if f.segment:
         out.append(Account.segment == f.segment)
     if f.persona:
