@@ -271,3 +271,32 @@ def test_triggers_ask_once_within_the_throttle(settings, tmp_path, smtp_server):
         again = run(mailing, s, config, now + timedelta(hours=1))
     assert not again.sent and len(inbox) == 3  # the schedule is not due; the others are refused
     assert again.skipped == {"already asked": 1, "not again within": 2}
+
+
+def test_other_feedback_is_tied_to_its_author(settings, tmp_path):
+    """Reviews and e-mails: the contact with the author's address, else the account at its domain."""
+    files = {
+        "accounts": "external_id,name,domain\nA,Acme,acme.example\nB,Beta,beta.example\n",
+        "contacts": "external_id,account,name,email\nc1,A,Ann,Ann@Acme.example\n",
+        "feedback": (
+            "external_id,survey_type,comment,channel,submitted_at,email,account\n"
+            "r1,text,Great tool,review,2026-11-01T10:00:00Z,ann@acme.example,\n"
+            "r2,text,Slow exports,email,2026-11-02T10:00:00Z,bob@beta.example,\n"
+            "r3,text,Meh,social,2026-11-03T10:00:00Z,someone@gmail.example,\n"
+            "r4,text,Nice,email,2026-11-04T10:00:00Z,ann@acme.example,B\n"
+        ),
+    }
+    for kind, text in files.items():
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text)
+        import_file(settings, kind, path)
+    with session_scope(settings.database_url) as s:
+        ids = {a.external_id: a.id for a in s.scalars(select(Account))}
+        ann = s.scalar(select(Contact.id).where(Contact.external_id == "c1"))
+        got = {f.external_id: (f.account_id, f.contact_id) for f in s.scalars(select(Feedback))}
+    assert got == {
+        "r1": (ids["A"], ann),  # the contact's address, whatever its case
+        "r2": (ids["B"], None),  # an unknown person at Beta's domain
+        "r3": (None, None),  # nobody we know
+        "r4": (ids["B"], None),  # an account named in the file wins
+    }

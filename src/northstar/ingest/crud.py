@@ -55,9 +55,9 @@ class BadQuery(ValueError):
 
 
 def fields_of(kind: Kind) -> list[Field]:
-    """The fields a record shows (first and last name only make up ``name``)."""
-    parts = {p for parts in kind.composites.values() for p in parts}
-    return [f for f in kind.fields if f.name not in parts or hasattr(kind.model, f.name)]
+    """The fields a record shows: not those only read at import (first and last name make up ``name``; an
+    author's e-mail finds the feedback's contact)."""
+    return [f for f in kind.fields if f.ref or hasattr(kind.model, f.name)]
 
 
 def filters_of(kind: Kind) -> dict[str, tuple[Field, str]]:

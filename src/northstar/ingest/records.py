@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from northstar.auth.models import Role, User
@@ -172,6 +172,40 @@ def _resolve_refs(
     return problems
 
 
+def _match_authors(session: Session, parsed: list[dict[str, Any]]) -> None:
+    """Feedback with no account but an author's e-mail: the contact with that address (and its account),
+    else the account whose domain the address is at; unmatched feedback keeps no account."""
+    from northstar.accounts.models import Account, Contact
+
+    for v in parsed:  # the address is matched, not stored
+        author = v.pop("author_email", None)
+        if author:
+            v["_author_email"] = str(author).strip().lower()
+    wanted = [v for v in parsed if not v.get("account_id") and v.get("_author_email")]
+    emails = {str(v["_author_email"]) for v in wanted}
+    if not emails:
+        return
+    contacts = {
+        e.lower(): (c, a)
+        for e, c, a in session.execute(
+            select(Contact.email, Contact.id, Contact.account_id).where(func.lower(Contact.email).in_(sorted(emails)))
+        )
+        if e
+    }
+    domains = {e.rsplit("@", 1)[-1] for e in emails if "@" in e}
+    accounts = {
+        d.lower(): a
+        for d, a in session.execute(select(Account.domain, Account.id).where(func.lower(Account.domain).in_(domains)))
+        if d
+    }
+    for v in wanted:
+        email = str(v["_author_email"])
+        if email in contacts:
+            v["contact_id"], v["account_id"] = contacts[email]
+        elif email.rsplit("@", 1)[-1] in accounts:
+            v["account_id"] = accounts[email.rsplit("@", 1)[-1]]
+
+
 def _create_owners(
     refs: RefIndex, parsed: list[dict[str, Any]], f: Field, mapping: dict[str, int], result: ImportResult
 ) -> None:
@@ -227,6 +261,8 @@ def upsert(
         progress(len(rows) % CHUNK)
     refs = RefIndex(session)
     problems += _resolve_refs(kind, cmap, parsed, refs, result)
+    if kind.name == "feedback":
+        _match_authors(session, parsed)
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.column or ""))
         raise ImportFailed(file, problems)

@@ -225,6 +225,9 @@ KINDS: dict[str, Kind] = {
             Field("touchpoint"),
             Field("channel"),
             Field("submitted_at", "datetime", required=True, aliases=("submitted", "date", "responded at")),
+            # free text from e-mail, social media or review sites: tied to the contact with this address, else
+            # to the account whose domain it is (``records._match_authors``); not stored itself
+            Field("author_email", aliases=("email", "e-mail", "author email", "from")),
         ),
     ),
     "assessments": Kind(
