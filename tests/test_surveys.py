@@ -300,3 +300,38 @@ def test_other_feedback_is_tied_to_its_author(settings, tmp_path):
         "r3": (None, None),  # nobody we know
         "r4": (ids["B"], None),  # an account named in the file wins
     }
+
+
+def test_links_for_the_in_app_widget(lite, tmp_path):
+    from northstar.auth.keys import create_key
+    from northstar.auth.models import KeyScope
+
+    ids = _load(lite, tmp_path)
+    with session_scope(lite.database_url) as s:
+        write = {"Authorization": f"Bearer {create_key(s, KeyScope.WRITE, 'app')[1]}"}
+        read = {"Authorization": f"Bearer {create_key(s, KeyScope.READ, 'bi')[1]}"}
+    embedding = dataclasses.replace(lite, intake_worker=False, embed_origins=("https://app.example.com",))
+    client = TestClient(create_app(embedding))
+    path = "/api/v1/surveys/relationship-nps/invitations"
+    body = {"contact": "c-ar", "trigger": "feature:reports"}
+    assert client.post(path, json=body).status_code == 401
+    assert client.post(path, json=body, headers=read).status_code == 403
+    r = client.post(path, json=body, headers=write)
+    assert r.status_code == 201 and r.json()["language"] == "ar"
+    url = r.json()["url"]
+    assert url.startswith("http://127.0.0.1:8000/s/")
+    again = client.post(path, json={**body, "trigger": "feature:other"}, headers=write)
+    assert again.status_code == 409 and "not again within" in again.json()["detail"]
+    assert client.post("/api/v1/surveys/nope/invitations", json=body, headers=write).status_code == 404
+    assert client.post(path, json={"contact": "nobody"}, headers=write).status_code == 404
+    with session_scope(lite.database_url) as s:
+        assert s.scalar(select(SurveyInvitation.channel).where(SurveyInvitation.contact_id == ids["c-ar"])) == "in_app"
+    # the survey page may be framed by the product's origin, and nothing else may be framed at all
+    page = client.get(url.removeprefix("http://127.0.0.1:8000"))
+    assert "frame-ancestors 'self' https://app.example.com" in page.headers["content-security-policy"]
+    assert "x-frame-options" not in page.headers
+    login = client.get("/login")
+    assert login.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in login.headers["content-security-policy"]
+    widget = client.get("/static/survey-widget.js")
+    assert widget.status_code == 200 and "NorthstarSurvey" in widget.text

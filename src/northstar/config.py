@@ -25,6 +25,16 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off")
 
 
+def _origins(text: str) -> list[str]:
+    """``https://a.example https://b.example`` (or comma-separated) as a list; anything else is refused."""
+    out = []
+    for origin in text.replace(",", " ").split():
+        if not origin.startswith(("https://", "http://")) or any(c in origin for c in ";'\"\n"):
+            raise ValueError(f"NORTHSTAR_EMBED_ORIGINS: {origin!r} is not an origin like https://app.example.com")
+        out.append(origin.rstrip("/"))
+    return out
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -44,6 +54,9 @@ class Settings:
     #: or ``smtps://...:465``; empty: e-mail is not sent. ``NORTHSTAR_MAIL_FROM`` is the sender.
     smtp_url: str = field(default="", repr=False)
     mail_from: str = "Northstar <northstar@localhost>"
+    #: Sites whose pages may frame the survey pages (the in-app widget): ``NORTHSTAR_EMBED_ORIGINS``, origins
+    #: separated by spaces, e.g. ``https://app.example.com``.
+    embed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> Settings:
@@ -58,6 +71,7 @@ class Settings:
             base_url=(os.environ.get("NORTHSTAR_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             smtp_url=os.environ.get("NORTHSTAR_SMTP_URL") or "",
             mail_from=os.environ.get("NORTHSTAR_MAIL_FROM") or "Northstar <northstar@localhost>",
+            embed_origins=tuple(_origins(os.environ.get("NORTHSTAR_EMBED_ORIGINS", ""))),
         )
 
     @property

@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from northstar import __version__, i18n
 from northstar.accounts.service import segments
 from northstar.api.rest import router as rest_router
+from northstar.api.surveys import router as survey_api_router
 from northstar.api.tracking import router as tracking_router
 from northstar.api.tracking import schemas as tracking_schemas
 from northstar.api.worker import WorkerProcess
@@ -136,12 +137,13 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=False,
         max_age=12 * 3600,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, embed_origins=settings.embed_origins)
     app.add_middleware(Language)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(tracking_router)
     app.include_router(rest_router)
+    app.include_router(survey_api_router)
     app.include_router(tasks_router)
     app.include_router(dashboards_router)
     app.include_router(views_router)

@@ -72,7 +72,9 @@ class SecurityHeaders:
     """Pure ASGI middleware adding the security headers to every response (a ``BaseHTTPMiddleware`` would do
     the same at several times the cost per request, which the tracking API feels).
 
-    Swagger UI (``/docs``) sets inline styles; every other page keeps styles to the app's own files."""
+    Swagger UI (``/docs``) sets inline styles; every other page keeps styles to the app's own files. No page
+    may be framed by another site, except the survey pages (``/s/...``) by the origins in ``embed_origins``
+    (the in-app widget; ``NORTHSTAR_EMBED_ORIGINS``)."""
 
     HEADERS = [
         (b"x-content-type-options", b"nosniff"),
@@ -82,20 +84,31 @@ class SecurityHeaders:
     CSP = b"default-src 'self'; img-src 'self' data:; style-src 'self'"
     DOCS_CSP = b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, embed_origins: tuple[str, ...] = ()) -> None:
         self.app = app
+        ancestors = " ".join(("'self'", *embed_origins)).encode()
+        self.survey_csp = self.CSP + b"; frame-ancestors " + ancestors
+        self.survey_headers = [h for h in self.HEADERS if h[0] != b"x-frame-options"]
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = self.DOCS_CSP if scope["path"] == "/docs" else self.CSP
+        survey = scope["path"].startswith("/s/")
+        csp = (
+            self.DOCS_CSP
+            if scope["path"] == "/docs"
+            else self.survey_csp
+            if survey
+            else self.CSP + b"; frame-ancestors 'none'"
+        )
+        fixed = self.survey_headers if survey else self.HEADERS
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in self.HEADERS if k not in present]
+                headers += [(k, v) for k, v in fixed if k not in present]
                 if b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", csp))
                 message = {**message, "headers": headers}
