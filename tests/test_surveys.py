@@ -335,3 +335,35 @@ def test_links_for_the_in_app_widget(lite, tmp_path):
     assert "frame-ancestors 'none'" in login.headers["content-security-policy"]
     widget = client.get("/static/survey-widget.js")
     assert widget.status_code == 200 and "NorthstarSurvey" in widget.text
+
+
+def test_cs_operations_edit_the_surveys(lite, tmp_path):
+    from northstar.surveys.definitions import current_text, history_dir
+
+    _load(lite, tmp_path)
+    with session_scope(lite.database_url) as s:
+        create_user(s, "ops@example.com", "correct horse battery", Role.CS_OPS)
+        create_user(s, "viewer@example.com", "correct horse battery", Role.VIEWER)
+
+    def signed(email: str) -> TestClient:
+        client = TestClient(create_app(dataclasses.replace(lite, intake_worker=False)))
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+        client.post("/login", data={"email": email, "password": "correct horse battery", "csrf": token})
+        return client
+
+    assert signed("viewer@example.com").get("/admin/surveys").status_code == 403
+    ops = signed("ops@example.com")
+    page = ops.get("/admin/surveys").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    shipped = current_text(lite)
+    bad = shipped.replace("type: csat", "type: stars")
+    r = ops.post("/admin/surveys", data={"text": bad, "csrf": csrf})
+    assert r.status_code == 422 and "surveys.yaml: surveys[1].type:" in r.text
+    assert not (lite.home / "surveys.yaml").exists()  # nothing changed
+    assert ops.post("/admin/surveys", data={"text": shipped, "csrf": "forged"}).status_code == 403
+    better = shipped.replace("throttle_days: 30", "throttle_days: 45")
+    r = ops.post("/admin/surveys", data={"text": better, "csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    assert load_surveys(lite).throttle_days == 45
+    (kept,) = history_dir(lite).glob("*ops@example.com.yaml")
+    assert kept.read_text(encoding="utf-8") == shipped  # the version it replaced

@@ -197,3 +197,38 @@ def load_surveys(settings: Settings) -> SurveyConfig:
     """The installation's surveys (``surveys.yaml`` in the data folder), else the shipped ones."""
     own = settings.home / "surveys.yaml"
     return load(own if own.exists() else DEFAULT)
+
+
+def history_dir(settings: Settings) -> Path:
+    return settings.home / "surveys.history"
+
+
+def save_surveys(settings: Settings, text: str, by: str = "") -> SurveyConfig:
+    """Check ``text`` and make it the installation's surveys (``surveys.yaml``), keeping the one it replaces
+    in ``surveys.history/`` (named by time and author): nothing is lost, and an invalid text changes nothing
+    (``SurveyError`` names each problem's place)."""
+    import os
+    from datetime import UTC, datetime
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SurveyError(f"surveys.yaml: cannot read: {exc}") from None
+    config = parse(data, "surveys.yaml")
+    current = settings.home / "surveys.yaml"
+    previous = current.read_text(encoding="utf-8") if current.exists() else DEFAULT.read_text(encoding="utf-8")
+    if previous != text:
+        folder = history_dir(settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        who = "".join(c for c in by if c.isalnum() or c in "@._-")[:60] or "unknown"
+        (folder / f"{stamp}-{who}.yaml").write_text(previous, encoding="utf-8")
+    tmp = current.with_name(".surveys.yaml.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, current)
+    return config
+
+
+def current_text(settings: Settings) -> str:
+    own = settings.home / "surveys.yaml"
+    return (own if own.exists() else DEFAULT).read_text(encoding="utf-8")

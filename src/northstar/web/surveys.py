@@ -1,18 +1,21 @@
 """The public survey page: no sign-in, the personal link's token is the key. The score is one tap; the
-follow-up question (and any custom questions) come after it, in the language the invitation was sent in."""
+follow-up question (and any custom questions) come after it, in the language the invitation was sent in.
+And the surveys' definitions, edited by CS operations (``/admin/surveys``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from northstar import i18n
+from northstar.auth.models import User
+from northstar.auth.permissions import Permission, require
 from northstar.feedback.models import Feedback
-from northstar.surveys.definitions import load_surveys
+from northstar.surveys.definitions import SurveyError, current_text, history_dir, load_surveys, save_surveys
 from northstar.surveys.service import State, complete, find, record_score, state
-from northstar.web.security import db
-from northstar.web.templating import templates
+from northstar.web.security import check_csrf, current_user, db
+from northstar.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
 #: The words at the ends of each scale, marked for the catalogues.
@@ -80,3 +83,49 @@ async def survey_answer(request: Request, token: str, session: Session = Depends
     if refused:
         return _page(request, token, session, status_code=409)
     return RedirectResponse(f"/s/{token}", status_code=303)
+
+
+@router.get("/admin/surveys")
+def surveys_admin(request: Request, saved: bool = False, session: Session = Depends(db)) -> Response:
+    """The surveys' definitions as YAML, for CS operations to edit (checked on save; versions kept)."""
+    user = current_user(request, session)
+    require(user, Permission.MANAGE_CONFIG)
+    settings = request.app.state.settings
+    return _admin_page(request, user, current_text(settings), None, saved)
+
+
+@router.post("/admin/surveys")
+def surveys_save(
+    request: Request, text: str = Form(""), csrf: str = Form(""), session: Session = Depends(db)
+) -> Response:
+    check_csrf(request, csrf)
+    user = current_user(request, session)
+    require(user, Permission.MANAGE_CONFIG)
+    try:
+        save_surveys(request.app.state.settings, text, by=user.email)
+    except SurveyError as exc:
+        return _admin_page(request, user, text, str(exc), False, status_code=422)
+    return RedirectResponse("/admin/surveys?saved=1", status_code=303)
+
+
+def _admin_page(
+    request: Request, user: User, text: str, error: str | None, saved: bool, status_code: int = 200
+) -> Response:
+    settings = request.app.state.settings
+    folder = history_dir(settings)
+    versions = sorted((p.name for p in folder.glob("*.yaml")), reverse=True)[:20] if folder.exists() else []
+    try:
+        surveys = load_surveys(settings).surveys
+    except SurveyError:
+        surveys = []
+    return render(
+        request,
+        "surveys_admin.html",
+        user,
+        status_code=status_code,
+        text=text,
+        error=error,
+        saved=saved,
+        versions=versions,
+        surveys=surveys,
+    )
