@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import select
 
 from northstar.accounts.models import Account
@@ -26,7 +27,6 @@ from northstar.metrics.revenue import KINDS, cohorts, months_table, movements, m
 from northstar.metrics.revenue import retention as retention_of
 from northstar.metrics.scope import Scope
 from northstar.metrics.service import load_feedback, load_subscriptions, period_bounds
-from northstar.portfolio.models import AccountSummary
 from northstar.revenue.models import Subscription
 
 MONTHS = 12
@@ -129,7 +129,7 @@ def build(settings: Settings, as_of: date, filters: DashboardFilters = Dashboard
     per_account = movements(subs, first, last).to_pandas()
     for kind in KINDS:
         hit = per_account[per_account[kind] != 0]
-        members.append(_members("movement", hit["month"].map(lambda m, k=kind: f"{k}:{_month(m)}"), hit["account_id"]))
+        members.append(_members("movement", f"{kind}:" + _months(hit["month"]), hit["account_id"]))
 
     quarters = [b for b in period_bounds("quarter", _back_months(last, 3 * QUARTERS), last)][-QUARTERS:]
     retention = pd.DataFrame(
@@ -175,20 +175,20 @@ def build(settings: Settings, as_of: date, filters: DashboardFilters = Dashboard
         members.append(_members("band_move", moved["from_band"] + ">" + moved["to_band"], moved.index))
         band_moves = band_moves.groupby(["from_band", "to_band"]).size().rename("accounts").reset_index()
 
-    answers = load_feedback(settings, scope)
+    answers = load_feedback(settings, scope, since=first)
     window = answers.filter(
         (answers.submitted_at >= datetime.combine(first, datetime.min.time()))
         & (answers.submitted_at < datetime.combine(last + timedelta(days=1), datetime.min.time()))
     )
     feedback = _feedback(window)
     nps_rows = window.filter(window.survey_type == "nps").select("account_id", "submitted_at").to_pandas()
-    members.append(_members("nps", nps_rows["submitted_at"].map(_month), nps_rows["account_id"]))
+    members.append(_members("nps", _months(nps_rows["submitted_at"]), nps_rows["account_id"]))
 
     grid = cohorts(subs, first, last)
     paying = subs.filter(subs.mrr > 0)
     starts = paying.group_by("account_id").aggregate(first_start=paying.start_date.min())
     starts = starts.filter((starts.first_start >= first) & (starts.first_start <= last)).to_pandas()
-    members.append(_members("cohort", starts["first_start"].map(_month), starts["account_id"]))
+    members.append(_members("cohort", _months(starts["first_start"]), starts["account_id"]))
 
     found = [m for m in members if not m.empty]
     out = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
@@ -263,6 +263,11 @@ def _month(d: object) -> str:
     return pd.Timestamp(d).strftime("%Y-%m")
 
 
+def _months(days: pd.Series) -> pd.Series:
+    """``_month`` of each day, at once."""
+    return pd.to_datetime(days).dt.strftime("%Y-%m")
+
+
 def _back_months(d: date, months: int) -> date:
     y, m = divmod(d.year * 12 + d.month - 1 - months, 12)
     return date(y, m + 1, 1)
@@ -270,21 +275,29 @@ def _back_months(d: date, months: int) -> date:
 
 def _summaries(settings: Settings, ids: set[int] | None) -> pd.DataFrame:
     """The portfolio's rows (index account_id) with the account's name, for the accounts in scope."""
-    with session_scope(settings.database_url) as s:
-        rows = s.execute(
-            select(
-                AccountSummary.account_id,
-                Account.name,
-                Account.external_id,
-                AccountSummary.arr,
-                AccountSummary.renewal_date,
-                AccountSummary.health_score,
-                AccountSummary.health_band,
-                AccountSummary.risk,
-            ).join(Account, Account.id == AccountSummary.account_id)
-        ).all()
-    cols = ["account_id", "name", "external_id", "arr", "renewal_date", "health_score", "health_band", "risk"]
-    frame = pd.DataFrame(rows, columns=cols).set_index("account_id")
+    from northstar.metrics.service import load_table
+
+    frame = (
+        load_table(
+            settings,
+            "SELECT s.account_id, a.name, a.external_id, s.arr, s.renewal_date, s.health_score, s.health_band, "
+            "s.risk FROM account_summaries s JOIN accounts a ON a.id = s.account_id",
+            pa.schema(
+                [
+                    ("account_id", pa.int64()),
+                    ("name", pa.string()),
+                    ("external_id", pa.string()),
+                    ("arr", pa.float64()),
+                    ("renewal_date", pa.date32()),
+                    ("health_score", pa.float64()),
+                    ("health_band", pa.string()),
+                    ("risk", pa.float64()),
+                ]
+            ),
+        )
+        .to_pandas()
+        .set_index("account_id")
+    )
     if ids is not None:
         frame = frame[frame.index.isin(list(ids))]
     frame["risk"] = frame["risk"].astype(float)

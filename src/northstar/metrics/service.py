@@ -212,12 +212,15 @@ def retention_curve(
     return retention_curves(spells, groups)
 
 
-def load_feedback(settings: Settings, scope: Scope = EVERYTHING) -> ir.Table:
-    """Survey answers with their account's segment and persona, as an in-memory Ibis table."""
+def load_feedback(settings: Settings, scope: Scope = EVERYTHING, since: date | None = None) -> ir.Table:
+    """Survey answers with their account's segment and persona, as an in-memory Ibis table (those submitted
+    from ``since`` on, when given: the rest stay in the database)."""
     sql = (
         "SELECT f.account_id, f.survey_type, f.score, f.language, f.touchpoint, f.channel, f.submitted_at, "
         "a.segment, a.persona FROM feedback f LEFT JOIN accounts a ON a.id = f.account_id"
     )
+    if since is not None:
+        sql += f" WHERE f.submitted_at >= '{since.isoformat()}'"  # a date from code, not from a user
     return _scoped(feedback_table(load_table(settings, sql, FEEDBACK_SCHEMA)), settings, scope)
 
 
@@ -484,7 +487,7 @@ def _feedback_metric(fn: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFr
         by: list[str] | None = None,
         scope: Scope = EVERYTHING,
     ) -> pd.DataFrame:
-        t = load_feedback(settings, scope)
+        t = load_feedback(settings, scope, since=first)
         t = t.filter(
             (t.submitted_at >= datetime.combine(first, datetime.min.time()))
             & (t.submitted_at < datetime.combine(last + timedelta(days=1), datetime.min.time()))
