@@ -361,3 +361,42 @@ def test_voice_of_the_customer_page(site):
     token = csrf_of(limited.get("/login").text)
     limited.post("/login", data={"email": "csm@example.com", "password": PASSWORD, "csrf": token})
     assert re.search(r"Comments <small>0</small>", limited.get("/feedback").text)  # owns no account
+
+
+def test_the_in_app_widget_in_a_real_browser(site, tmp_path):
+    """A product's page on another origin opens the survey in the widget; the survey page lets that origin
+    (and only an allowed one) frame it."""
+    import functools
+    import http.server
+
+    from playwright.sync_api import sync_playwright
+
+    host_port = _free_port()
+    product = f"http://127.0.0.1:{host_port}"
+    allowed = dataclasses.replace(site, intake_worker=False, embed_origins=(product,))
+    servers = _serve(allowed)
+    northstar = next(servers)
+    link = survey_links(site)["it"]
+    (tmp_path / "index.html").write_text(
+        f'<!doctype html><html><body><h1>Product</h1><script src="{northstar}/static/survey-widget.js"></script>'
+        f'<script>NorthstarSurvey.open("{northstar}/s/{link}");</script></body></html>'
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", host_port), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.goto(product + "/index.html")
+            frame = page.frame_locator("#northstar-survey iframe")
+            frame.get_by_role("button", name="9", exact=True).click()
+            frame.locator("main[data-state=follow_up]").wait_for()
+            assert "Grazie" in frame.locator("main").inner_text()  # the contact's language, inside the product
+            page.screenshot(path=str(server_artifacts() / "survey-widget.png"))
+            page.get_by_role("button", name="Close").click()
+            assert page.locator("#northstar-survey").count() == 0
+            browser.close()
+    finally:
+        httpd.shutdown()
+        next(servers, None)
