@@ -137,20 +137,23 @@ def server_site():  # type: ignore[no-untyped-def]
     return _SITE[0]
 
 
-def survey_links(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """A fresh relationship-NPS link for one contact of each language."""
+def survey_links(settings, trigger: str = "browser") -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A fresh relationship-NPS link for one contact of each language (one not asked lately)."""
     from sqlalchemy import select
 
     from northstar.accounts.models import Contact
     from northstar.surveys.definitions import load_surveys
-    from northstar.surveys.service import invite
+    from northstar.surveys.service import SurveyRefused, invite
 
     config = load_surveys(settings)
     links: dict[str, str] = {}
     with session_scope(settings.database_url) as s:
         for contact in s.scalars(select(Contact).order_by(Contact.id)):
             if contact.language in ("en", "it", "ja", "ar", "pl") and contact.language not in links:
-                links[contact.language] = invite(s, config, "relationship-nps", contact.id, trigger="browser").token
+                try:
+                    links[contact.language] = invite(s, config, "relationship-nps", contact.id, trigger=trigger).token
+                except SurveyRefused:  # asked within the throttle: the next contact of that language
+                    continue
     return links
 
 
@@ -376,7 +379,7 @@ def test_the_in_app_widget_in_a_real_browser(site, tmp_path):
     allowed = dataclasses.replace(site, intake_worker=False, embed_origins=(product,))
     servers = _serve(allowed)
     northstar = next(servers)
-    link = survey_links(site)["it"]
+    link = survey_links(site, trigger="widget")["it"]
     (tmp_path / "index.html").write_text(
         f'<!doctype html><html><body><h1>Product</h1><script src="{northstar}/static/survey-widget.js"></script>'
         f'<script>NorthstarSurvey.open("{northstar}/s/{link}");</script></body></html>'
