@@ -22,7 +22,7 @@ from northstar.accounts.models import Account
 from northstar.auth.models import User
 from northstar.config import Settings
 from northstar.db.engine import session_scope
-from northstar.i18n import N_, gettext
+from northstar.i18n import N_
 from northstar.metrics.revenue import KINDS, cohorts, months_table, movements, movements_summary, mrr_by_account
 from northstar.metrics.revenue import retention as retention_of
 from northstar.metrics.scope import Scope
@@ -221,17 +221,6 @@ def accounts_behind(dashboard: Dashboard, chart: str, key: str) -> set[int]:
     return found
 
 
-def describe(chart: str, key: str) -> str:
-    """A heading for the list behind a mark, in the request's language: "MRR movement: churn, 2026-10"."""
-    from northstar.web.labels import label
-
-    parts = []
-    for part in key.replace(">", ":").split(":"):
-        parts.append(gettext(MOVEMENTS[part]) if part in MOVEMENTS else label(part))
-    joiner = " → " if ">" in key else ", "
-    return f"{gettext(CHARTS[chart]) if chart in CHARTS else chart}: {joiner.join(parts)}"
-
-
 def filter_choices(settings: Settings) -> dict[str, list[str]]:
     """The values each filter offers: segments, personas, owners (e-mails) and product lines in use."""
     with session_scope(settings.database_url) as s:
@@ -337,7 +326,6 @@ __all__ = [
     "DashboardFilters",
     "accounts_behind",
     "build",
-    "describe",
     "filter_choices",
     "last_month_end",
 ]

@@ -30,7 +30,7 @@ from northstar.auth.service import authenticate
 from northstar.config import Settings
 from northstar.customer360.service import AccountNotFound, build_profile, find_account
 from northstar.dashboards.cache import dashboard
-from northstar.dashboards.service import accounts_behind, describe
+from northstar.dashboards.service import accounts_behind
 from northstar.db.engine import session_scope
 from northstar.health.service import active_overrides, band_names, health_history
 from northstar.portfolio.service import Filters, account_health, bands, export_csv, list_portfolio, personas
@@ -39,7 +39,7 @@ from northstar.store import rollup_store
 from northstar.tasks.service import account_tasks
 from northstar.touchpoints.service import LOGGABLE
 from northstar.web.charts import line_chart
-from northstar.web.dashboards import dashboard_filters
+from northstar.web.dashboards import dashboard_filters, describe
 from northstar.web.dashboards import router as dashboards_router
 from northstar.web.feedback import router as feedback_router
 from northstar.web.security import (

@@ -16,7 +16,7 @@ from northstar.auth.models import User
 from northstar.auth.permissions import Permission, own_accounts_only, require
 from northstar.config import Settings
 from northstar.dashboards.cache import dashboard
-from northstar.dashboards.service import Dashboard, DashboardFilters
+from northstar.dashboards.service import CHARTS, MOVEMENTS, Dashboard, DashboardFilters
 from northstar.metrics.revenue import KINDS
 from northstar.savedviews.service import list_views
 from northstar.web.charts import Bar, Series, bar_chart, lines_chart, waterfall
@@ -187,3 +187,12 @@ def dashboards_page(request: Request, session: Session = Depends(db)) -> Respons
         view_page="dashboards",
         view_query=request.url.query,
     )
+
+
+def describe(chart: str, key: str) -> str:
+    """A heading for the list behind a mark, in the request's language: "MRR movement: churn, 2026-10"."""
+    parts = []
+    for part in key.replace(">", ":").split(":"):
+        parts.append(i18n.gettext(MOVEMENTS[part]) if part in MOVEMENTS else label(part))
+    joiner = " → " if ">" in key else ", "
+    return f"{i18n.gettext(CHARTS[chart]) if chart in CHARTS else chart}: {joiner.join(parts)}"

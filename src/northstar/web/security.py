@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session
 
 from northstar.auth.models import User
+from northstar.auth.permissions import Permission, require
 from northstar.db.engine import session_scope
 
 CSRF_KEY = "csrf"
@@ -54,6 +55,14 @@ def current_user(request: Request, session: Session) -> User:
     if user is None or not user.is_active or request.session.get("pw") != _password_mark(user):
         request.session.pop("user_id", None)
         raise LoginRequired()
+    return user
+
+
+def form_user(request: Request, session: Session, csrf: str, permission: Permission) -> User:
+    """The signed-in user of a form that changes something: the CSRF token checked, then the role allowed."""
+    check_csrf(request, csrf)
+    user = current_user(request, session)
+    require(user, permission)
     return user
 
 

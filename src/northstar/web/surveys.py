@@ -14,7 +14,7 @@ from northstar.auth.permissions import Permission, require
 from northstar.feedback.models import Feedback
 from northstar.surveys.definitions import SurveyError, current_text, history_dir, load_surveys, save_surveys
 from northstar.surveys.service import State, complete, find, record_score, state
-from northstar.web.security import check_csrf, current_user, db
+from northstar.web.security import current_user, db, form_user
 from northstar.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -98,9 +98,7 @@ def surveys_admin(request: Request, saved: bool = False, session: Session = Depe
 def surveys_save(
     request: Request, text: str = Form(""), csrf: str = Form(""), session: Session = Depends(db)
 ) -> Response:
-    check_csrf(request, csrf)
-    user = current_user(request, session)
-    require(user, Permission.MANAGE_CONFIG)
+    user = form_user(request, session, csrf, Permission.MANAGE_CONFIG)
     try:
         save_surveys(request.app.state.settings, text, by=user.email)
     except SurveyError as exc:

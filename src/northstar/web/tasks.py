@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from northstar import i18n
 from northstar.accounts.models import Account
 from northstar.auth.models import User
-from northstar.auth.permissions import Forbidden, Permission, can_see_account, require
+from northstar.auth.permissions import Forbidden, Permission, can_see_account
 from northstar.customer360.service import AccountNotFound, find_account
 from northstar.health.service import set_override
 from northstar.tasks.models import TaskPriority
@@ -31,7 +31,7 @@ from northstar.tasks.service import (
     reopen_task,
 )
 from northstar.touchpoints.service import TouchpointError, log_touchpoint
-from northstar.web.security import check_csrf, current_user, db, safe_path
+from northstar.web.security import current_user, db, form_user, safe_path
 from northstar.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -50,11 +50,8 @@ def _account_for(request: Request, session: Session, user: User, ref: str) -> Ac
 
 
 def _editor(request: Request, session: Session, csrf: str) -> User:
-    """The signed-in user of a form that changes something: the CSRF token checked, the role allowed."""
-    check_csrf(request, csrf)
-    user = current_user(request, session)
-    require(user, Permission.EDIT_ACCOUNTS)
-    return user
+    """The signed-in user of a form that changes an account's work (touchpoints, tasks)."""
+    return form_user(request, session, csrf, Permission.EDIT_ACCOUNTS)
 
 
 def _active_users(session: Session) -> list[User]:
@@ -211,9 +208,7 @@ def override_health(
 ) -> Response:
     """A CSM's judgement over the computed health, with its reason and expiry (shown at once in the
     portfolio; every snapshot applies it until it expires)."""
-    check_csrf(request, csrf)
-    user = current_user(request, session)
-    require(user, Permission.OVERRIDE_HEALTH)
+    user = form_user(request, session, csrf, Permission.OVERRIDE_HEALTH)
     account = _account_for(request, session, user, ref)
     back = f"/accounts/{ref}#health"
     try:
