@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from northstar.feedback.language import DEFAULT_LANGUAGES, parse_languages
+
 
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -33,6 +35,12 @@ def _origins(text: str) -> list[str]:
             raise ValueError(f"NORTHSTAR_EMBED_ORIGINS: {origin!r} is not an origin like https://app.example.com")
         out.append(origin.rstrip("/"))
     return out
+
+
+def _comment_languages(text: str) -> tuple[str, ...]:
+    if not text.strip():
+        return DEFAULT_LANGUAGES
+    return parse_languages(text)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,12 @@ class Settings:
     #: Sites whose pages may frame the survey pages (the in-app widget): ``NORTHSTAR_EMBED_ORIGINS``, origins
     #: separated by spaces, e.g. ``https://app.example.com``.
     embed_origins: tuple[str, ...] = ()
+    #: The languages comments are expected in (``NORTHSTAR_COMMENT_LANGUAGES``, ISO 639-1 codes): the
+    #: candidates of language detection (``northstar.feedback.language``).
+    comment_languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    #: A folder of ``<lang>.yaml`` lexicons extending the shipped opinion and theme terms
+    #: (``NORTHSTAR_LEXICONS``; ``northstar.feedback.lexicon``).
+    lexicons_dir: Path | None = None
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> Settings:
@@ -72,6 +86,10 @@ class Settings:
             smtp_url=os.environ.get("NORTHSTAR_SMTP_URL") or "",
             mail_from=os.environ.get("NORTHSTAR_MAIL_FROM") or "Northstar <northstar@localhost>",
             embed_origins=tuple(_origins(os.environ.get("NORTHSTAR_EMBED_ORIGINS", ""))),
+            comment_languages=_comment_languages(os.environ.get("NORTHSTAR_COMMENT_LANGUAGES", "")),
+            lexicons_dir=Path(os.environ["NORTHSTAR_LEXICONS"]).resolve()
+            if os.environ.get("NORTHSTAR_LEXICONS")
+            else None,
         )
 
     @property

@@ -34,13 +34,15 @@ def run(
     rollup_interval: float = 60.0,
     portfolio_interval: float = 900.0,
     survey_interval: float = 86400.0,
+    comment_interval: float = 5.0,
 ) -> None:
     """Apply the log whenever it has records (at least every ``interval`` seconds), deliver due webhooks,
     refresh the usage rollups at most every ``rollup_interval`` seconds while events keep arriving, and the
     portfolio's figures at start and every ``portfolio_interval`` seconds (records written through the REST
     API or an import show their MRR and last touch in the list within that time), then build the unfiltered
-    dashboard into the cache; and, when e-mail is set up, send the surveys their triggers make due, once a
-    day (``northstar surveys run``)."""
+    dashboard into the cache; analyse new comments every ``comment_interval`` seconds
+    (``northstar.feedback.stored``); and, when e-mail is set up, send the surveys their triggers make due, once
+    a day (``northstar surveys run``)."""
     from northstar.api.applier import Applier, ApplierBusy
     from northstar.dashboards.cache import dashboard
     from northstar.portfolio.service import refresh
@@ -49,7 +51,7 @@ def run(
 
     applier: Applier | None = None
     last_rollup, dirty = time.monotonic(), False
-    last_portfolio = last_surveys = float("-inf")
+    last_portfolio = last_surveys = last_comments = float("-inf")
     try:
         while not stop.is_set():
             try:
@@ -72,6 +74,9 @@ def run(
                     last_portfolio = time.monotonic()
                     refresh(settings, datetime.now(UTC).date())
                     dashboard(settings, datetime.now(UTC).date())  # warm: the first visitor reads it built
+                if time.monotonic() - last_comments >= comment_interval:
+                    last_comments = time.monotonic()
+                    _analyse_comments(settings)
                 if settings.smtp_url and time.monotonic() - last_surveys >= survey_interval:
                     last_surveys = time.monotonic()
                     _ask_surveys(settings)
@@ -83,6 +88,16 @@ def run(
     finally:
         if applier is not None:
             applier.close()
+
+
+def _analyse_comments(settings: Settings) -> None:
+    from northstar.feedback.stored import analyse_pending, any_pending
+
+    with session_scope(settings.database_url) as s:
+        if any_pending(s):  # a probe first: the analyser (its model, its lexicons) loads only when needed
+            from northstar.feedback.analysis import Analyzer
+
+            log.info("comments: %d analysed", analyse_pending(s, Analyzer.for_settings(settings)))
 
 
 def _ask_surveys(settings: Settings) -> None:

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from northstar import __version__
+from northstar.cli.feedback import feedback_app
 from northstar.cli.surveys import surveys_app
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.add_typer(risk_app, name="risk")
 webhooks_app = typer.Typer(help="Outbound webhooks: subscriptions and their delivery log.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(surveys_app, name="surveys")
+app.add_typer(feedback_app, name="feedback")
 console = Console()
 err = Console(stderr=True)
 

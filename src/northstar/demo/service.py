@@ -68,6 +68,7 @@ def build_demo(
         with session_scope(settings.database_url) as s:
             create_user(s, "admin@northstar.demo", password, Role.ADMIN, "Ada Admin")
         rollup_store(settings).refresh()  # a demo made before rollups existed gets them
+        analyse_comments(settings)  # and one made before comment analysis, its comments' sentiment and themes
         if health and not (settings.home / "health" / "scores").exists():  # nor health history
             health_history(settings, cfg.as_of)
         return None, password
@@ -82,12 +83,24 @@ def build_demo(
     summary = DemoBuilder(cfg, settings, progress).build(password)
     with session_scope(settings.database_url) as s:
         bump(s, "records")
+    if progress:
+        progress("comment analysis", 0.95)
+    analyse_comments(settings)
     rollup_store(settings).refresh()
     if health:
         if progress:
             progress("risk model and health snapshots", 0.97)
         health_history(settings, cfg.as_of)
     return summary, password
+
+
+def analyse_comments(settings: Settings) -> int:
+    """Sentiment and themes of the comments not analysed yet (``northstar.feedback.stored``)."""
+    from northstar.feedback.analysis import Analyzer
+    from northstar.feedback.stored import analyse_pending
+
+    with session_scope(settings.database_url) as s:
+        return analyse_pending(s, Analyzer.for_settings(settings))
 
 
 #: Snapshot days before the demo's today, so the trends (7, 30 and 90 days) have something to compare.

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from northstar.accounts.models import Account, Contact
 from northstar.db.paging import ESCAPE, Page, contains
 from northstar.feedback.models import Feedback, SurveyType
+from northstar.feedback.sentiment import LABELS
 
 #: Named score ranges per survey type: the NPS groups, and low / high for CSAT and CES.
 GROUPS: dict[str, tuple[str, int, int]] = {
@@ -31,6 +32,8 @@ class CommentFilters:
     language: str = ""
     touchpoint: str = ""
     q: str = ""  # words in the comment
+    sentiment: str = ""  # positive, neutral, negative (the comment analysis')
+    theme: str = ""  # a theme key (feedback.themes)
     owner_id: int | None = None  # the owner limit of a CSM who sees only its accounts
 
 
@@ -46,6 +49,8 @@ class Comment:
     account_id: int | None
     account: str | None
     contact: str | None
+    sentiment: str | None = None
+    themes: tuple[str, ...] = ()
 
 
 CommentPage = Page[Comment]
@@ -67,6 +72,11 @@ def _query(f: CommentFilters) -> Select:
         stmt = stmt.where(Feedback.language == f.language)
     if f.touchpoint:
         stmt = stmt.where(Feedback.touchpoint == f.touchpoint)
+    if f.sentiment in LABELS:
+        stmt = stmt.where(Feedback.sentiment == f.sentiment)
+    if f.theme and f.theme.replace("_", "").isalnum():
+        # themes is a JSON list of keys; a key is a quoted word in its text on SQLite and PostgreSQL alike
+        stmt = stmt.where(cast(Feedback.themes, Text).like(f'%"{f.theme}"%'))
     if f.q.strip():
         like = contains(f.q.strip())
         stmt = stmt.where(or_(Feedback.comment.ilike(like, escape=ESCAPE), Account.name.ilike(like, escape=ESCAPE)))
@@ -94,6 +104,8 @@ def comments(session: Session, f: CommentFilters, page: int = 1, per_page: int =
             fb.account_id,
             account,
             contact,
+            fb.sentiment,
+            tuple(fb.themes or ()),
         )
         for fb, account, contact in rows
     ]

@@ -9,7 +9,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from northstar.db.base import Base, ExternalIdMixin, TimestampMixin
@@ -43,6 +43,13 @@ class Feedback(ExternalIdMixin, TimestampMixin, Base):
         ),
         # one day's measures read the answers of a year from this index alone (health.measures._day_aggregates)
         Index("ix_feedback_day", "submitted_at", "survey_type", "account_id", "score"),
+        # the comments waiting for analysis (feedback.stored.analyse_pending), found without a scan
+        Index(
+            "ix_feedback_unanalysed",
+            "id",
+            sqlite_where=text("sentiment IS NULL AND comment IS NOT NULL"),
+            postgresql_where=text("sentiment IS NULL AND comment IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +67,10 @@ class Feedback(ExternalIdMixin, TimestampMixin, Base):
     submitted_at: Mapped[datetime]
     #: A survey's custom questions' answers (question key -> value), when it had any.
     answers: Mapped[dict[str, Any] | None]
+    #: The comment's analysis (``northstar.feedback.analysis``): positive, neutral or negative, and its themes.
+    #: NULL until analysed; a changed comment is analysed again.
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    themes: Mapped[list[str] | None]
 
 
 class SurveyInvitation(ExternalIdMixin, TimestampMixin, Base):

@@ -287,6 +287,8 @@ def upsert(
         if "attributes" in clean:
             clean["attributes"] = {**(old.get("attributes") or {}), **clean["attributes"]}
         changed = {k: v for k, v in clean.items() if k != kind.key and not _same(old.get(k), v)}
+        if kind.name == "feedback" and "comment" in changed:  # analysed again (feedback.stored)
+            changed |= {"sentiment": None, "themes": None}
         if changed:
             updates.append({"id": old["id"], **changed})
         else:

@@ -15,6 +15,9 @@ from northstar.auth.permissions import Permission, can, own_accounts_only, requi
 from northstar.config import Settings
 from northstar.dashboards.cache import remember
 from northstar.feedback.explorer import GROUPS, CommentFilters, choices, comments
+from northstar.feedback.sentiment import LABELS
+from northstar.feedback.themes import THEME_KEYS
+from northstar.feedback.trends import ThemeTrends, theme_trends
 from northstar.metrics.scope import Scope
 from northstar.metrics.service import compute
 from northstar.web.security import current_user, db
@@ -22,6 +25,13 @@ from northstar.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 BY = ("quarter", "month", "touchpoint", "segment", "persona", "language", "channel")
+
+
+def trends(settings: Settings, session: Session, today: date, owner_id: int | None) -> ThemeTrends:
+    """Theme trends over the last 12 months (cached under the data versions, like the results)."""
+    first = date(today.year - 1, today.month, 1)
+    key = f"{today.isoformat()}|{owner_id or ''}"
+    return remember(settings, "themes", key, lambda: theme_trends(session, first, today, owner_id))
 
 
 def results(settings: Settings, today: date, by: str, scope: Scope) -> dict[str, pd.DataFrame]:
@@ -51,11 +61,15 @@ def feedback_page(request: Request, by: str = "quarter", page: int = 1, session:
         language=q.get("language", ""),
         touchpoint=q.get("touchpoint", ""),
         q=q.get("q", ""),
+        sentiment=q.get("sentiment", ""),
+        theme=q.get("theme", ""),
         owner_id=user.id if limited else None,
     )
     today = datetime.now(UTC).date()
     figures = results(settings, today, by, Scope(owner=user.email) if limited else Scope())
-    params = {k: q.get(k, "") for k in ("type", "group", "language", "touchpoint", "q")} | {"by": by}
+    themes = trends(settings, session, today, user.id if limited else None)
+    params = {k: q.get(k, "") for k in ("type", "group", "language", "touchpoint", "q", "sentiment", "theme")}
+    params["by"] = by
     return render(
         request,
         "feedback.html",
@@ -65,6 +79,9 @@ def feedback_page(request: Request, by: str = "quarter", page: int = 1, session:
         figures={k: v.to_dict("records") for k, v in figures.items()},
         page=comments(session, filters, page) if can(user, Permission.VIEW_ACCOUNTS) else None,
         groups=list(GROUPS),
+        themes=themes,
+        theme_keys=list(dict.fromkeys([*THEME_KEYS, *(r.theme for r in themes.rows)])),
+        sentiments=LABELS,
         choices=choices(session),
         params=params,
         qs=lambda **kw: urlencode({k: v for k, v in {**params, **kw}.items() if v not in ("", None)}),

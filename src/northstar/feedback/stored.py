@@ -1,0 +1,68 @@
+"""Analysing the comments in the database: those not yet analysed, or all of them after a lexicon change.
+
+Every path that writes a comment leaves ``sentiment`` NULL (imports and the REST API clear it when a comment
+changes); :func:`analyse_pending` fills it, with ``themes`` and, where the source gave none, ``language``.
+Imports and survey answers call it at once; the worker calls it every few seconds for the rest
+(``northstar.api.worker``), and ``northstar feedback analyze-stored --all`` redoes everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from northstar.db.versions import bump
+from northstar.feedback.analysis import Analyzer
+from northstar.feedback.models import Feedback
+
+BATCH = 2000
+
+
+def _pending(everything: bool):  # noqa: ANN202 - a SQLAlchemy clause
+    has_comment = Feedback.comment.is_not(None) & (Feedback.comment != "")
+    return has_comment if everything else has_comment & Feedback.sentiment.is_(None)
+
+
+def pending_count(session: Session, everything: bool = False) -> int:
+    return session.scalar(select(func.count()).select_from(Feedback).where(_pending(everything))) or 0
+
+
+def any_pending(session: Session) -> bool:
+    """Whether a comment waits: one probe of a partial index (``ix_feedback_unanalysed``), cheap to poll."""
+    return session.scalar(select(Feedback.id).where(_pending(False)).limit(1)) is not None
+
+
+def analyse_pending(
+    session: Session,
+    analyzer: Analyzer,
+    everything: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Analyse the comments waiting (or, with ``everything``, all), in batches; returns how many."""
+    done, last = 0, 0
+    while True:
+        rows = session.execute(
+            select(Feedback.id, Feedback.comment, Feedback.language)
+            .where(_pending(everything), Feedback.id > last)
+            .order_by(Feedback.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            break
+        found = analyzer.analyze([r.comment for r in rows], [r.language for r in rows])
+        session.execute(
+            update(Feedback),
+            [
+                {"id": r.id, "sentiment": a.sentiment, "themes": list(a.themes), "language": r.language or a.language}
+                for r, a in zip(rows, found, strict=True)
+            ],
+        )
+        done += len(rows)
+        last = rows[-1].id
+        if progress:
+            progress(len(rows))
+    if done:
+        bump(session, "records")
+    return done
