@@ -7,7 +7,7 @@ import re
 import socket
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import uvicorn
@@ -364,6 +364,39 @@ def test_voice_of_the_customer_page(site):
     token = csrf_of(limited.get("/login").text)
     limited.post("/login", data={"email": "csm@example.com", "password": PASSWORD, "csrf": token})
     assert re.search(r"Comments <small>0</small>", limited.get("/feedback").text)  # owns no account
+
+
+def test_theme_trends_and_the_analysed_comments(site):
+    """The demo's comments are analysed when it is built; the page's theme shares are counted again here from
+    the stored rows, and the theme and sentiment filters show only what they say."""
+    from sqlalchemy import select
+
+    from northstar.feedback.models import Feedback
+
+    today = date.today()
+    first = date(today.year - 1, today.month, 1)
+    with session_scope(site.database_url) as db:
+        rows = db.execute(
+            select(Feedback.submitted_at, Feedback.themes).where(
+                Feedback.sentiment.is_not(None),
+                Feedback.submitted_at >= datetime(first.year, first.month, 1, tzinfo=UTC),
+            )
+        ).all()
+        assert not db.scalar(select(Feedback.id).where(Feedback.comment != "", Feedback.sentiment.is_(None)))
+    month = max(r.submitted_at for r in rows).date().replace(day=1)
+    in_month = [r for r in rows if r.submitted_at.date().replace(day=1) == month]
+    support = sum("support" in (r.themes or ()) for r in in_month) / len(in_month)
+    client = signed_in(site)
+    page = client.get("/feedback").text
+    table = re.search(r'data-testid="theme-trends">(.*?)</table>', page, re.S).group(1)
+    row = re.search(r"theme=support[^>]*>support</a></th>(.*?)</tr>", table, re.S).group(1)
+    cells = re.findall(r'<td class="num h\d+" title="[^"]*">([^<]*)</td>', row)
+    column = (month.year - first.year) * 12 + month.month - first.month
+    assert len(cells) == 13 and cells[column] == f"{support:.0%}"  # the data's last month, rounded as shown
+    filtered = client.get("/feedback?theme=support&sentiment=negative").text
+    items = re.findall(r"<li><time.*?</li>", filtered.split('data-testid="comments"')[1], re.S)
+    assert items
+    assert all('class="chip sentiment-negative"' in li and ">support</a>" in li for li in items)
 
 
 def test_the_in_app_widget_in_a_real_browser(site, tmp_path):

@@ -62,15 +62,16 @@ class Analyzer:
             for i, found in zip(missing, lang_mod.detect([texts[i] for i in missing], self.languages), strict=True):
                 langs[i] = found
         langs = [(lang or "").lower() or None for lang in langs]
-        filled = [i for i, t in enumerate(texts) if t]
-        proba = model(self.extra_dir).predict_proba([texts[i] for i in filled], [langs[i] for i in filled])
-        out = [Analysis(langs[i], None, None) for i in range(len(texts))]
-        for row, i in enumerate(filled):
+        # each distinct (text, language) once: "ok", "great" and a survey tool's canned answers repeat a lot
+        unique = list(dict.fromkeys((t, lang) for t, lang in zip(texts, langs, strict=True) if t))
+        proba = model(self.extra_dir).predict_proba([t for t, _ in unique], [lang for _, lang in unique])
+        done: dict[tuple[str, str | None], Analysis] = {}
+        for row, (text, lang) in enumerate(unique):
             best = int(proba[row].argmax())
-            found = themes_mod.find(texts[i], langs[i], self.extra_dir)
-            evidence = self._opinions(texts[i], langs[i]) | found
-            out[i] = Analysis(langs[i], LABELS[best], round(float(proba[row, best]), 3), tuple(found), evidence)
-        return out
+            found = themes_mod.find(text, lang, self.extra_dir)
+            evidence = self._opinions(text, lang) | found
+            done[text, lang] = Analysis(lang, LABELS[best], round(float(proba[row, best]), 3), tuple(found), evidence)
+        return [done[t, lang] if t else Analysis(lang, None, None) for t, lang in zip(texts, langs, strict=True)]
 
     def _opinions(self, text: str, language: str | None) -> dict[str, list[str]]:
         m = matcher(language, self.extra_dir) if language else None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+import northstar.db.registry  # noqa: F401  (every model known to SQLAlchemy: the feedback's foreign keys)
 from northstar.db.versions import bump
 from northstar.feedback.analysis import Analyzer
 from northstar.feedback.models import Feedback
