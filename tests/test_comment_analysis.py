@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from northstar.api.worker import _analyse_comments
 from northstar.cli.main import app
 from northstar.config import Settings
 from northstar.db.engine import session_scope
@@ -204,7 +205,7 @@ def test_stored_comments_are_analysed_filtered_and_trended(settings: Settings, t
     with session_scope(settings.database_url) as s:
         f2 = s.scalar(select(Feedback).where(Feedback.external_id == "F2"))
         assert f2.sentiment == "negative" and f2.themes == ["pricing"]
-        # a row written by another path (here, directly) waits for the worker's analyse_pending
+        # a row written by another path (here, directly) waits for the worker, which analyses it
         s.add(
             Feedback(
                 external_id="F5",
@@ -215,9 +216,11 @@ def test_stored_comments_are_analysed_filtered_and_trended(settings: Settings, t
                 submitted_at=datetime(2026, 10, 5, tzinfo=UTC),
             )
         )
-        s.flush()
+    with session_scope(settings.database_url) as s:
         assert any_pending(s)
-        assert analyse_pending(s, Analyzer.for_settings(settings)) == 1
+    _analyse_comments(settings)
+    with session_scope(settings.database_url) as s:
+        assert not any_pending(s)
         f5 = s.scalar(select(Feedback).where(Feedback.external_id == "F5"))
         assert (f5.language, f5.sentiment, f5.themes) == ("ja", "positive", ["usability", "reporting"])
         assert analyse_pending(s, Analyzer.for_settings(settings), everything=True) == 4
