@@ -47,6 +47,7 @@ def run(
     from northstar.dashboards.cache import dashboard
     from northstar.portfolio.service import refresh
     from northstar.store import rollup_store
+    from northstar.success.personas import apply_personas
     from northstar.webhooks.service import deliver_due
 
     applier: Applier | None = None
@@ -72,6 +73,7 @@ def run(
                 deliver_due(lambda: session_scope(settings.database_url))
                 if time.monotonic() - last_portfolio >= portfolio_interval:
                     last_portfolio = time.monotonic()
+                    apply_personas(settings)  # personas by their rules (personas.yaml), before the figures
                     refresh(settings, datetime.now(UTC).date())
                     dashboard(settings, datetime.now(UTC).date())  # warm: the first visitor reads it built
                 if time.monotonic() - last_comments >= comment_interval:

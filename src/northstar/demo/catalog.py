@@ -25,6 +25,14 @@ PERSONAS = (
     ("data_platform", "Data platform team"),
 )
 PERSONA_SHARE = (0.28, 0.24, 0.18, 0.18, 0.12)
+#: How the buying team is written in the demo's CRM (``attributes.primary_team``), by persona.
+PERSONA_TEAMS = {
+    "growth_marketer": ("Marketing", "Demand generation", "Growth marketing"),
+    "ops_automator": ("Operations", "RevOps", "Business operations"),
+    "finance_controller": ("Finance", "FP&A", "Controlling"),
+    "product_team": ("Product", "Product management"),
+    "data_platform": ("Data", "Data engineering", "BI"),
+}
 INDUSTRIES = (
     "Software",
     "Retail",

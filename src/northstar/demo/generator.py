@@ -238,6 +238,12 @@ class DemoBuilder:
                 self.rows["accounts"][child]["parent_id"] = int(parent) + 1
         for i, acc in enumerate(self.rows["accounts"]):
             acc["wallet_estimate"] = round(float(self.seats0[i] * 12 * 90 * rng.uniform(1.2, 3.0)), 2)
+        # The team that bought the product, as a CRM would spell it: the demo's persona rules read it
+        # (demo/personas.yaml). Its own random stream, so the rest of the demo draws as it did before.
+        teams = np.random.default_rng([cfg.seed, 8])
+        for i, acc in enumerate(self.rows["accounts"]):
+            spellings = C.PERSONA_TEAMS[C.PERSONAS[self.persona[i]][0]]
+            acc["attributes"]["primary_team"] = spellings[int(teams.integers(len(spellings)))]
 
     def _contacts(self) -> None:
         rng, n = self.rng, self.cfg.accounts
@@ -843,6 +849,7 @@ class DemoBuilder:
                 "account_id": np.arange(1, self.cfg.accounts + 1),
                 "external_id": [a["external_id"] for a in self.rows["accounts"]],
                 "archetype": t.archetype,
+                "persona": [C.PERSONAS[k][0] for k in self.persona],
                 "fit": t.fit,
                 "sentiment": t.sentiment,
                 "dm_engaged": t.dm_engaged,

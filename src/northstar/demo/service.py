@@ -7,6 +7,7 @@ import secrets
 import shutil
 from dataclasses import asdict
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -69,6 +70,8 @@ def build_demo(
             create_user(s, "admin@northstar.demo", password, Role.ADMIN, "Ada Admin")
         rollup_store(settings).refresh()  # a demo made before rollups existed gets them
         analyse_comments(settings)  # and one made before comment analysis, its comments' sentiment and themes
+        if not (settings.home / "personas.yaml").exists():  # and one made before personas, its rules
+            success_config(settings)
         if health and not (settings.home / "health" / "scores").exists():  # nor health history
             health_history(settings, cfg.as_of)
         return None, password
@@ -86,12 +89,28 @@ def build_demo(
     if progress:
         progress("comment analysis", 0.95)
     analyse_comments(settings)
+    success_config(settings)
     rollup_store(settings).refresh()
     if health:
         if progress:
             progress("risk model and health snapshots", 0.97)
         health_history(settings, cfg.as_of)
     return summary, password
+
+
+#: The demo company's success configuration, written into its data folder (docs/demo-data.md).
+SUCCESS_FILES = ("personas",)
+
+
+def success_config(settings: Settings) -> None:
+    """Write the demo's personas into the data folder and assign them by their rules."""
+    from northstar.success.personas import apply_personas
+
+    for name in SUCCESS_FILES:
+        (settings.home / f"{name}.yaml").write_text(
+            (Path(__file__).with_name(f"{name}.yaml")).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    apply_personas(settings)
 
 
 def analyse_comments(settings: Settings) -> int:

@@ -27,10 +27,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from northstar.config import Settings
+from northstar.configfiles import ConfigError, ConfigFile, validation_message
 from northstar.feedback.models import SCALES, SurveyType
 
 DEFAULT = Path(__file__).with_name("default_surveys.yaml")
@@ -169,7 +169,7 @@ class SurveyConfig(_Strict):
         raise KeyError(f"no survey {key!r}; the surveys are {', '.join(s.key for s in self.surveys)}")
 
 
-class SurveyError(ValueError):
+class SurveyError(ConfigError):
     """A survey file that cannot be used; the message names the file and each problem's place."""
 
 
@@ -177,58 +177,38 @@ def parse(data: Any, source: str = "<surveys>") -> SurveyConfig:
     try:
         return SurveyConfig.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for e in exc.errors():
-            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".")
-            msg = e["msg"].removeprefix("Value error, ")
-            lines.append(f"{source}: {where}: {msg}" if where else f"{source}: {msg}")
-        raise SurveyError("\n".join(dict.fromkeys(lines))) from None
+        raise SurveyError(validation_message(exc, source)) from None
+
+
+#: ``surveys.yaml`` in the data folder, else the shipped surveys; saved with its history (``configfiles``).
+FILE = ConfigFile("surveys", parse, DEFAULT, SurveyError)
 
 
 def load(path: Path) -> SurveyConfig:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise SurveyError(f"{path}: cannot read: {exc}") from None
-    return parse(data, str(path))
+    return FILE.read(text, str(path))
 
 
 def load_surveys(settings: Settings) -> SurveyConfig:
     """The installation's surveys (``surveys.yaml`` in the data folder), else the shipped ones."""
-    own = settings.home / "surveys.yaml"
-    return load(own if own.exists() else DEFAULT)
+    config = FILE.load(settings)
+    assert config is not None  # the shipped default exists
+    return config
 
 
 def history_dir(settings: Settings) -> Path:
-    return settings.home / "surveys.history"
+    return FILE.history_dir(settings)
 
 
 def save_surveys(settings: Settings, text: str, by: str = "") -> SurveyConfig:
     """Check ``text`` and make it the installation's surveys (``surveys.yaml``), keeping the one it replaces
     in ``surveys.history/`` (named by time and author): nothing is lost, and an invalid text changes nothing
     (``SurveyError`` names each problem's place)."""
-    import os
-    from datetime import UTC, datetime
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SurveyError(f"surveys.yaml: cannot read: {exc}") from None
-    config = parse(data, "surveys.yaml")
-    current = settings.home / "surveys.yaml"
-    previous = current.read_text(encoding="utf-8") if current.exists() else DEFAULT.read_text(encoding="utf-8")
-    if previous != text:
-        folder = history_dir(settings)
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        who = "".join(c for c in by if c.isalnum() or c in "@._-")[:60] or "unknown"
-        (folder / f"{stamp}-{who}.yaml").write_text(previous, encoding="utf-8")
-    tmp = current.with_name(".surveys.yaml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, current)
-    return config
+    return FILE.save(settings, text, by)
 
 
 def current_text(settings: Settings) -> str:
-    own = settings.home / "surveys.yaml"
-    return (own if own.exists() else DEFAULT).read_text(encoding="utf-8")
+    return FILE.text(settings)
