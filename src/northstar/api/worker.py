@@ -48,6 +48,7 @@ def run(
     from northstar.portfolio.service import refresh
     from northstar.store import rollup_store
     from northstar.success.personas import apply_personas
+    from northstar.success.progress import apply_success_maps
     from northstar.webhooks.service import deliver_due
 
     applier: Applier | None = None
@@ -75,6 +76,7 @@ def run(
                     last_portfolio = time.monotonic()
                     apply_personas(settings)  # personas by their rules (personas.yaml), before the figures
                     refresh(settings, datetime.now(UTC).date())
+                    apply_success_maps(settings, datetime.now(UTC).date())  # milestones, on the fresh figures
                     dashboard(settings, datetime.now(UTC).date())  # warm: the first visitor reads it built
                 if time.monotonic() - last_comments >= comment_interval:
                     last_comments = time.monotonic()

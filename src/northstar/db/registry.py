@@ -10,7 +10,7 @@ from northstar.ingest.models import ImportRun
 from northstar.portfolio.models import AccountSummary
 from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.savedviews.models import SavedView
-from northstar.success.models import Assessment
+from northstar.success.models import Assessment, MilestoneReached, SuccessStatus
 from northstar.support.models import Ticket
 from northstar.tasks.models import Task, TaskComment
 from northstar.touchpoints.models import Touchpoint
@@ -32,8 +32,10 @@ __all__ = [
     "HealthOverride",
     "ImportRun",
     "Invoice",
+    "MilestoneReached",
     "SavedView",
     "Subscription",
+    "SuccessStatus",
     "Task",
     "TaskComment",
     "Ticket",

@@ -99,11 +99,11 @@ def build_demo(
 
 
 #: The demo company's success configuration, written into its data folder (docs/demo-data.md).
-SUCCESS_FILES = ("personas",)
+SUCCESS_FILES = ("personas", "success_maps")
 
 
 def success_config(settings: Settings) -> None:
-    """Write the demo's personas into the data folder and assign them by their rules."""
+    """Write the demo's personas and success maps into the data folder and assign the personas."""
     from northstar.success.personas import apply_personas
 
     for name in SUCCESS_FILES:
@@ -128,10 +128,12 @@ HISTORY_DAYS = (90, 30, 7, 1, 0)
 
 def health_history(settings: Settings, as_of: date) -> None:
     """What a company running Northstar for a while would have: a risk model trained on the past, health
-    snapshots on the days the trends compare with, and the portfolio's figures."""
+    snapshots on the days the trends compare with, the portfolio's figures, and where each account stands on
+    its success map."""
     from northstar.health.risk import model_path, train
     from northstar.health.service import load_config, snapshot
     from northstar.portfolio.service import refresh
+    from northstar.success.progress import apply_success_maps
 
     try:
         model, _ = train(settings, as_of)
@@ -142,6 +144,7 @@ def health_history(settings: Settings, as_of: date) -> None:
     for back in HISTORY_DAYS:
         snapshot(settings, as_of - timedelta(days=back), config)
     refresh(settings, as_of)
+    apply_success_maps(settings, as_of)
 
 
 def _wipe(settings: Settings) -> None:

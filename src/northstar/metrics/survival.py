@@ -56,6 +56,12 @@ class KaplanMeier:
         self.median_ = float(timeline[below[0]]) if len(below) else float("inf")
         return self
 
+    def quantile(self, p: float) -> float:
+        """The time by which a share ``p`` has had the event: the smallest t with S(t) <= 1 - p (inf if the
+        curve never gets there). ``quantile(0.5)`` is the median."""
+        below = np.flatnonzero(self.survival_function_["survival"].to_numpy() <= 1 - p + 1e-12)
+        return float(self.timeline_[below[0]]) if len(below) else float("inf")
+
     def predict(self, t: float) -> float:
         """S(t): the curve is a step function, right-continuous."""
         idx = np.searchsorted(self.timeline_, t, side="right") - 1
