@@ -13,7 +13,7 @@ from rich.table import Table
 
 from northstar import __version__
 from northstar.cli.feedback import feedback_app
-from northstar.cli.success import personas_app
+from northstar.cli.success import personas_app, success_app
 from northstar.cli.surveys import surveys_app
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(surveys_app, name="surveys")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(personas_app, name="personas")
+app.add_typer(success_app, name="success")
 console = Console()
 err = Console(stderr=True)
 

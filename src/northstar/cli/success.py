@@ -128,3 +128,179 @@ def coverage(
             f"{k} persona(s) carry 80% of revenue; the five largest carry {report.top_share(5):.1%}. "
             f"The usual pattern (five or fewer carry ~80%) {holds} here."
         )
+
+
+success_app = typer.Typer(
+    help="Success maps: where each account stands, and the flow along each map.", no_args_is_help=True
+)
+
+
+def _maps(settings):  # noqa: ANN001, ANN202
+    from northstar.success.maps import FILE, SuccessMapError
+
+    try:
+        config = FILE.load(settings)
+    except SuccessMapError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if config is None:
+        err.print("[red]No success_maps.yaml in the data folder (docs/success.md shows one).[/red]")
+        raise typer.Exit(1)
+    return config
+
+
+@success_app.command("evaluate")
+def evaluate_maps() -> None:
+    """Measure every account on its persona's success map now (the worker does this every 15 minutes).
+
+    Example: [bold]northstar success evaluate[/bold]
+    """
+    from northstar.db.engine import session_scope
+    from northstar.portfolio.service import ensure_rows
+    from northstar.store import open_settings
+    from northstar.success.progress import evaluate
+
+    settings = open_settings()
+    config = _maps(settings)
+    today = datetime.now(UTC).date()
+    with session_scope(settings.database_url) as s:
+        ensure_rows(s, today)
+        result = evaluate(settings, s, config, today)
+    table = Table("state", "accounts", title=f"{result.accounts:,} accounts on their success maps")
+    for state, n in result.by_state.items():
+        table.add_row(state, f"{n:,}")
+    console.print(table)
+
+
+@success_app.command("status")
+def status(
+    account: str = typer.Option(None, "--account", help="One account's external id: its path, milestone by milestone."),
+    persona: str = typer.Option(None, "--persona", help="Only this persona's accounts."),
+    state: str = typer.Option(None, "--state", help="Only accounts in this state (on_track, behind, stuck, ...)."),
+    limit: int = typer.Option(50, "--limit", help="At most this many accounts in a table."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Where accounts stand on their success maps: current and next milestone, days in the stage against the
+    persona's usual pace, and the state (achieved, on_track, behind, stuck, unknown, inactive).
+
+    Example: [bold]northstar success status --state stuck --format json[/bold]
+    """
+    from sqlalchemy import select
+
+    from northstar.accounts.models import Account
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+    from northstar.success.models import MilestoneReached, SuccessStatus
+
+    settings = open_settings()
+    config = _maps(settings)
+    with session_scope(settings.database_url) as s:
+        q = select(SuccessStatus, Account.external_id, Account.name).join(
+            Account, Account.id == SuccessStatus.account_id
+        )
+        if account:
+            q = q.where(Account.external_id == account)
+        if persona:
+            q = q.where(SuccessStatus.persona == persona)
+        if state:
+            q = q.where(SuccessStatus.state == state)
+        rows = s.execute(q.order_by(SuccessStatus.days_in_stage.desc(), Account.name)).all()
+        if account and not rows:
+            err.print(f"[red]no success status for account {account!r} (no persona with a map, or not evaluated)[/red]")
+            raise typer.Exit(1)
+        reached = {}
+        if account:
+            st = rows[0][0]
+            reached = dict(
+                s.execute(
+                    select(MilestoneReached.milestone, MilestoneReached.reached_on).where(
+                        MilestoneReached.account_id == st.account_id, MilestoneReached.map_version == st.map_version
+                    )
+                ).all()
+            )
+    records = [
+        {
+            "account": ext,
+            "name": name,
+            "persona": st.persona,
+            "current_milestone": st.current_milestone,
+            "next_milestone": st.next_milestone,
+            "target_milestone": st.target_milestone,
+            "days_in_stage": st.days_in_stage,
+            "usual_days": st.usual_days,
+            "slow_days": st.slow_days,
+            "state": st.state,
+            "map_version": st.map_version,
+            "evaluated_on": st.evaluated_on.isoformat(),
+        }
+        for st, ext, name in rows
+    ]
+    if account:
+        m = config.for_persona(records[0]["persona"])
+        records[0]["milestones"] = [
+            {"key": ms.key, "name": ms.name, "reached_on": reached[ms.key].isoformat() if ms.key in reached else None}
+            for ms in (m.milestones if m else [])
+        ]
+    if fmt == "json":
+        console.print_json(json.dumps(records[0] if account else records))
+        return
+    if account:
+        r = records[0]
+        console.print(f"[bold]{r['name']}[/bold] ({r['account']}), {r['persona']}: [bold]{r['state']}[/bold]")
+        table = Table("milestone", "reached on", title=f"Success map (version {r['map_version']})")
+        for ms in r["milestones"]:
+            table.add_row(ms["name"], ms["reached_on"] or "–")
+        console.print(table)
+        if r["next_milestone"]:
+            usual = f"{r['usual_days']:.0f}" if r["usual_days"] is not None else "–"
+            console.print(
+                f"{r['days_in_stage']} days towards {r['next_milestone']}; the persona usually takes {usual}."
+            )
+        return
+    table = Table("account", "persona", "at", "next", "days", "usual", "state", title=f"{len(records):,} accounts")
+    for r in records[:limit]:
+        usual = f"{r['usual_days']:.0f}" if r["usual_days"] is not None else "–"
+        days = str(r["days_in_stage"]) if r["days_in_stage"] is not None else "–"
+        table.add_row(
+            r["name"], r["persona"], r["current_milestone"] or "–", r["next_milestone"] or "–", days, usual, r["state"]
+        )
+    console.print(table)
+
+
+@success_app.command("flow")
+def flow_cmd(
+    persona: str = typer.Option(None, "--persona", help="Only this persona."),
+    by_cohort: bool = typer.Option(False, "--by-cohort", help="Split by the quarter accounts became customers."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Conversion between milestones and the median days to each (Kaplan-Meier), by persona (and cohort).
+
+    Example: [bold]northstar success flow --persona growth_marketer[/bold]
+    """
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+    from northstar.success.flow import flow
+
+    settings = open_settings()
+    config = _maps(settings)
+    with session_scope(settings.database_url) as s:
+        steps = [f for f in flow(s, config, datetime.now(UTC).date(), by_cohort) if not persona or f.persona == persona]
+    if fmt == "json":
+        console.print_json(json.dumps([f.__dict__ for f in steps]))
+        return
+    table = Table(
+        "persona", "cohort", "milestone", "reached", "conversion", "median days (step)", "from start", title="Flow"
+    )
+    for f in steps:
+        days = lambda v: f"{v:.0f}" if v is not None else "–"  # noqa: E731
+        conversion = f"{f.conversion:.0%}" if f.conversion is not None else "–"
+        table.add_row(
+            f.persona,
+            f.cohort or "",
+            f"{f.position}. {f.name}",
+            f"{f.reached:,} / {f.accounts:,}",
+            conversion,
+            days(f.median_days_from_previous),
+            days(f.median_days_from_start),
+        )
+    console.print(table)

@@ -49,6 +49,9 @@ class SuccessStatus(Base):
     persona: Mapped[str] = mapped_column(String(100), index=True)
     map_version: Mapped[str] = mapped_column(String(12))
     evaluated_on: Mapped[date]
+    #: Where the path starts: the day it became a customer, or the first day of usage data if that is later
+    #: (history from before the data cannot be measured).
+    path_start: Mapped[date | None]
     #: The last milestone reached on the ordered path (None: not started) and its place (0 = none).
     current_milestone: Mapped[str | None] = mapped_column(String(60))
     current_position: Mapped[int] = mapped_column(default=0)

@@ -116,6 +116,15 @@ def _user_days(settings: Settings, wanted: list[Criterion], as_of: date) -> dict
     return out
 
 
+def data_start(settings: Settings) -> date | None:
+    """The first day of usage data: a path cannot be measured before it, so it starts there at the earliest
+    (accounts that were customers long before Northstar saw their usage)."""
+    from northstar.store import rollup_store
+
+    days = rollup_store(settings).manifest().days("user_day")
+    return date.fromisoformat(days[0]) if days else None
+
+
 def criterion_days(
     settings: Settings, session: Session, criteria: Iterable[Criterion], as_of: date
 ) -> dict[Criterion, dict[int, date]]:
@@ -246,11 +255,12 @@ class Evaluation:
 def evaluate(settings: Settings, session: Session, config: MapConfig, as_of: date) -> Evaluation:
     """Measure every account with a mapped persona and store its milestones and status (one transaction)."""
     accounts = session.execute(select(Account.id, Account.persona, Account.customer_since)).all()
+    first = data_start(settings)
     paying = {a for a, mrr in session.execute(select(AccountSummary.account_id, AccountSummary.mrr)) if mrr > 0}
     by_persona: dict[str, dict[int, date | None]] = defaultdict(dict)
     for account_id, persona, since in accounts:
         if config.for_persona(persona) is not None:
-            by_persona[persona][account_id] = since
+            by_persona[persona][account_id] = max(since, first) if since and first else (since or first)
     criteria = [c for m in config.maps for ms in m.milestones for c in ms.criteria]
     days = criterion_days(settings, session, criteria, as_of)
     counts: dict[str, int] = dict.fromkeys(STATES, 0)
@@ -293,6 +303,7 @@ def evaluate(settings: Settings, session: Session, config: MapConfig, as_of: dat
                     "persona": persona,
                     "map_version": version,
                     "evaluated_on": as_of,
+                    "path_start": p.start,
                     "current_milestone": m.milestones[pos - 1].key if pos else None,
                     "current_position": pos,
                     "next_milestone": m.milestones[pos].key if pos < len(m.milestones) else None,

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("persona", sa.String(length=100), nullable=False),
         sa.Column("map_version", sa.String(length=12), nullable=False),
         sa.Column("evaluated_on", sa.Date(), nullable=False),
+        sa.Column("path_start", sa.Date(), nullable=True),
         sa.Column("current_milestone", sa.String(length=60), nullable=True),
         sa.Column("current_position", sa.Integer(), nullable=False),
         sa.Column("next_milestone", sa.String(length=60), nullable=True),
