@@ -300,7 +300,7 @@ def test_every_page_in_every_language(site):
 
         account = db.scalar(select(Account.external_id).order_by(Account.id))
     pages = ["/accounts", f"/accounts/{account}", "/dashboards", "/tasks", "/tasks?view=done", "/settings/password"]
-    pages += ["/feedback", "/feedback?by=language&group=detractors"]
+    pages += ["/feedback", "/feedback?by=language&group=detractors", "/success", "/success?state=stuck"]
     pages += ["/accounts?chart=band&key=red", "/accounts?q=zzz-none", "/accounts/NOPE"]
     for lang in i18n.LANGUAGES:
         client.cookies.set(i18n.COOKIE, lang)
@@ -436,3 +436,53 @@ def test_the_in_app_widget_in_a_real_browser(site, tmp_path):
     finally:
         httpd.shutdown()
         next(servers, None)
+
+
+def test_success_maps_page_and_the_account_path(site):
+    """Every account of a mapped persona has a state; the page's counts are the stored ones, counted again here;
+    the account page lists its milestones with the stored days."""
+    from sqlalchemy import func, select
+
+    from northstar.accounts.models import Account
+    from northstar.success.models import MilestoneReached, SuccessStatus
+
+    with session_scope(site.database_url) as db:
+        personas = db.scalar(select(func.count()).select_from(Account).where(Account.persona.is_not(None)))
+        states = dict(
+            db.execute(
+                select(SuccessStatus.state, func.count())
+                .where(SuccessStatus.persona == "growth_marketer")
+                .group_by(SuccessStatus.state)
+            ).all()
+        )
+        assert db.scalar(select(func.count()).select_from(SuccessStatus)) == personas
+        first = db.scalar(
+            select(func.count())
+            .select_from(MilestoneReached)
+            .join(SuccessStatus, SuccessStatus.account_id == MilestoneReached.account_id)
+            .where(SuccessStatus.persona == "growth_marketer", MilestoneReached.milestone == "first_dashboard")
+        )
+        one = db.scalar(select(SuccessStatus).where(SuccessStatus.current_position >= 2).limit(1))
+        days = dict(
+            db.execute(
+                select(MilestoneReached.milestone, MilestoneReached.reached_on).where(
+                    MilestoneReached.account_id == one.account_id
+                )
+            ).all()
+        )
+    client = signed_in(site)
+    page = client.get("/success").text
+    table = re.search(r'data-testid="flow-growth_marketer">(.*?)</table>', page, re.S).group(1)
+    assert re.search(rf"2\. First dashboard</td><td class=\"num\">{first} /", table)
+    for state, n in states.items():
+        assert re.search(rf'persona=growth_marketer&amp;state={state}#attention">[^<]* {n}</a>', page), state
+    stuck = client.get("/success?state=stuck").text
+    rows = re.findall(r'<span class="chip state-(\w+)">', stuck.split('data-testid="attention"')[1])
+    assert rows and set(rows) == {"stuck"}
+    account = client.get(f"/accounts/{one.account_id}").text
+    path = account.split('data-testid="success-path"')[1].split("</ol>")[0]
+    assert path.count("reached ") == len(days) == one.current_position
+    limited = TestClient(create_app(dataclasses.replace(site, csm_own_accounts_only=True, intake_worker=False)))
+    token = csrf_of(limited.get("/login").text)
+    limited.post("/login", data={"email": "csm@example.com", "password": PASSWORD, "csrf": token})
+    assert re.search(r"Behind or stuck <small>0</small>", limited.get("/success").text)  # owns no account

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from northstar.accounts.models import Account
 from northstar.metrics.survival import KaplanMeier
 from northstar.success.maps import MapConfig
 from northstar.success.models import MilestoneReached, SuccessStatus
@@ -47,11 +48,15 @@ def _cohort(since: date | None) -> str:
     return f"{since.year}-Q{(since.month - 1) // 3 + 1}" if since else "unknown"
 
 
-def flow(session: Session, config: MapConfig, as_of: date, by_cohort: bool = False) -> list[FlowStep]:
-    """The flow of every mapped persona (and cohort), from the last evaluation's stored milestones."""
-    status = session.execute(
-        select(SuccessStatus.account_id, SuccessStatus.persona, SuccessStatus.map_version, SuccessStatus.path_start)
-    ).all()
+def flow(
+    session: Session, config: MapConfig, as_of: date, by_cohort: bool = False, owner_id: int | None = None
+) -> list[FlowStep]:
+    """The flow of every mapped persona (and cohort), from the last evaluation's stored milestones; only the
+    accounts of ``owner_id`` if given."""
+    q = select(SuccessStatus.account_id, SuccessStatus.persona, SuccessStatus.map_version, SuccessStatus.path_start)
+    if owner_id is not None:
+        q = q.join(Account, Account.id == SuccessStatus.account_id).where(Account.owner_id == owner_id)
+    status = session.execute(q).all()
     versions = {(a, v) for a, _, v, _ in status}
     reached: dict[int, dict[str, date]] = defaultdict(dict)
     for account_id, version, milestone, day in session.execute(

@@ -36,6 +36,7 @@ from northstar.health.service import active_overrides, band_names, health_histor
 from northstar.portfolio.service import Filters, account_health, bands, export_csv, list_portfolio, personas
 from northstar.savedviews.service import list_views
 from northstar.store import rollup_store
+from northstar.success.service import account_success
 from northstar.tasks.service import account_tasks
 from northstar.touchpoints.service import LOGGABLE
 from northstar.web.charts import line_chart
@@ -52,6 +53,7 @@ from northstar.web.security import (
     safe_path,
     sign_in,
 )
+from northstar.web.success import router as success_router
 from northstar.web.surveys import router as surveys_router
 from northstar.web.tasks import router as tasks_router
 from northstar.web.templating import render, templates
@@ -149,6 +151,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(views_router)
     app.include_router(surveys_router)
     app.include_router(feedback_router)
+    app.include_router(success_router)
     app.include_router(users_router)
     base_openapi = app.openapi
 
@@ -321,6 +324,7 @@ def create_app(settings: Settings) -> FastAPI:
             band_names=band_names(settings),
             tasks=account_tasks(session, account.id),
             health=account_health(settings, session, account.id),
+            success=account_success(settings, session, account.id),
             channels=[c.value for c in LOGGABLE],
             can_edit=can(user, Permission.EDIT_ACCOUNTS),
             can_override=can(user, Permission.OVERRIDE_HEALTH),

@@ -89,6 +89,13 @@ LABELS = {
     "pricing": N_("pricing and billing"),
     "reporting": N_("reporting"),
     "account_management": N_("account management"),
+    # where an account stands on its success map (success.progress.STATES)
+    "achieved": N_("achieved"),
+    "on_track": N_("on track"),
+    "behind": N_("behind"),
+    "stuck": N_("stuck"),
+    "unknown": N_("no pace yet"),
+    "inactive": N_("not paying"),
     # the measures' sources (risk drivers)
     "Usage": N_("Usage"),
     "Feedback": N_("Feedback"),
