@@ -36,21 +36,32 @@ def run(
     survey_interval: float = 86400.0,
     comment_interval: float = 5.0,
 ) -> None:
-    """Apply the log whenever it has records (at least every ``interval`` seconds), deliver due webhooks,
-    refresh the usage rollups at most every ``rollup_interval`` seconds while events keep arriving, and the
-    portfolio's figures at start and every ``portfolio_interval`` seconds (records written through the REST
-    API or an import show their MRR and last touch in the list within that time), then build the unfiltered
-    dashboard into the cache; analyse new comments every ``comment_interval`` seconds
-    (``northstar.feedback.stored``); and, when e-mail is set up, send the surveys their triggers make due, once
-    a day (``northstar surveys run``)."""
+    """One loop, every ``interval`` seconds:
+
+    - apply the intake log whenever it has records, and deliver due webhooks;
+    - in a thread of its own, every half second, run the event-triggered playbooks on the events logged
+      since (so they fire within seconds, whatever the other steps take);
+    - refresh the usage rollups at most every ``rollup_interval`` seconds while events keep arriving;
+    - at start and every ``portfolio_interval`` seconds: assign personas, refresh the portfolio's figures
+      (records written through the REST API or an import show their MRR and last touch within that time),
+      evaluate the success maps, run the state-triggered playbooks, and build the unfiltered dashboard into
+      the cache;
+    - analyse new comments every ``comment_interval`` seconds (``northstar.feedback.stored``);
+    - when e-mail is set up, send the surveys their triggers make due, once a day (``northstar surveys run``).
+    """
     from northstar.api.applier import Applier, ApplierBusy
     from northstar.dashboards.cache import dashboard
+    from northstar.playbooks.engine import apply_playbooks
     from northstar.portfolio.service import refresh
     from northstar.store import rollup_store
     from northstar.success.personas import apply_personas
     from northstar.success.progress import apply_success_maps
     from northstar.webhooks.service import deliver_due
 
+    # event-triggered playbooks in a thread of their own: the slow steps below (the portfolio's refresh) never
+    # hold them back, so they fire within seconds of their event
+    events = threading.Thread(target=_playbook_events, args=(settings, stop), name="playbook-events", daemon=True)
+    events.start()
     applier: Applier | None = None
     last_rollup, dirty = time.monotonic(), False
     last_portfolio = last_surveys = last_comments = float("-inf")
@@ -77,6 +88,7 @@ def run(
                     apply_personas(settings)  # personas by their rules (personas.yaml), before the figures
                     refresh(settings, datetime.now(UTC).date())
                     apply_success_maps(settings, datetime.now(UTC).date())  # milestones, on the fresh figures
+                    apply_playbooks(settings)  # the state-triggered playbooks, on all of the above
                     dashboard(settings, datetime.now(UTC).date())  # warm: the first visitor reads it built
                 if time.monotonic() - last_comments >= comment_interval:
                     last_comments = time.monotonic()
@@ -90,8 +102,50 @@ def run(
         if dirty:
             rollup_store(settings).refresh()
     finally:
+        stop.set()  # the events thread ends with the loop, even when the loop ends by an error
+        events.join(timeout=30)
         if applier is not None:
             applier.close()
+
+
+def _playbook_events(settings: Settings, stop: threading.Event, interval: float = 0.5) -> None:
+    from northstar.playbooks.engine import run_events
+
+    playbooks = _Reloading(settings)
+    while not stop.is_set():
+        try:
+            run_events(settings, playbooks.get())
+        except Exception:  # logged and tried again: the cursor moves only with a committed step
+            log.exception("playbooks: reacting to events failed; trying again")
+        stop.wait(interval)
+
+
+class _Reloading:
+    """The playbooks file, parsed again only when it changes (the worker reads it every second)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stamp: tuple[float, int] | None = None
+        self.config = None
+
+    def get(self):  # noqa: ANN201 - PlaybookConfig | None
+        from northstar.playbooks.definitions import FILE, PlaybookError
+
+        path = FILE.path(self.settings)
+        try:
+            st = path.stat()
+            stamp = (st.st_mtime, st.st_size)
+        except FileNotFoundError:
+            self.stamp, self.config = None, None
+            return None
+        if stamp != self.stamp:
+            self.stamp = stamp
+            try:
+                self.config = FILE.load(self.settings)
+            except PlaybookError:
+                log.exception("playbooks: %s cannot be used; keeping none until it is fixed", path)
+                self.config = None
+        return self.config
 
 
 def _analyse_comments(settings: Settings) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from northstar import __version__
 from northstar.cli.feedback import feedback_app
+from northstar.cli.playbooks import playbooks_app
 from northstar.cli.success import personas_app, success_app
 from northstar.cli.surveys import surveys_app
 
@@ -41,6 +42,7 @@ app.add_typer(surveys_app, name="surveys")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(personas_app, name="personas")
 app.add_typer(success_app, name="success")
+app.add_typer(playbooks_app, name="playbooks")
 console = Console()
 err = Console(stderr=True)
 

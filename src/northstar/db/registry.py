@@ -7,6 +7,7 @@ from northstar.db.versions import DataVersion
 from northstar.feedback.models import Feedback, SurveyInvitation
 from northstar.health.models import HealthDaily, HealthOverride
 from northstar.ingest.models import ImportRun
+from northstar.playbooks.models import Cursor, DomainEvent, PlaybookMember, PlaybookRun
 from northstar.portfolio.models import AccountSummary
 from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.savedviews.models import SavedView
@@ -24,6 +25,8 @@ __all__ = [
     "Assessment",
     "Base",
     "Contact",
+    "Cursor",
+    "DomainEvent",
     "DataVersion",
     "ExchangeRate",
     "Feedback",
@@ -33,6 +36,8 @@ __all__ = [
     "ImportRun",
     "Invoice",
     "MilestoneReached",
+    "PlaybookMember",
+    "PlaybookRun",
     "SavedView",
     "Subscription",
     "SuccessStatus",

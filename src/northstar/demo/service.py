@@ -99,11 +99,11 @@ def build_demo(
 
 
 #: The demo company's success configuration, written into its data folder (docs/demo-data.md).
-SUCCESS_FILES = ("personas", "success_maps")
+SUCCESS_FILES = ("personas", "success_maps", "playbooks")
 
 
 def success_config(settings: Settings) -> None:
-    """Write the demo's personas and success maps into the data folder and assign the personas."""
+    """Write the demo's personas, success maps and playbooks into the data folder and assign the personas."""
     from northstar.success.personas import apply_personas
 
     for name in SUCCESS_FILES:

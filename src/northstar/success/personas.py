@@ -17,7 +17,8 @@ Without a file nothing is assigned and the personas imported with the accounts s
 A rule is a field and one operator. Fields: the account's columns (``segment``, ``industry``, ``region``,
 ``country``, ``lifecycle_stage``, ``name``, ``domain``), ``attributes.<key>``, and figures Northstar keeps:
 ``mrr`` and ``arr`` (reporting currency), ``seats`` and ``product_lines`` (active subscriptions),
-``contact_roles`` and ``contact_titles`` (the account's active contacts). Operators: ``equals``,
+``contact_roles`` and ``contact_titles`` (the account's active contacts), and ``persona`` (for playbooks'
+filters). Operators: ``equals``,
 ``not_equals``, ``in``, ``not_in`` (text compared without case), ``contains`` (a list holds the value, or a
 text contains it), ``matches`` (a regular expression), ``gte``, ``gt``, ``lte``, ``lt`` and ``exists``.
 
@@ -79,9 +80,9 @@ class Rule(_Strict):
     @field_validator("field")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v in COLUMNS or v in FIGURES or (v.startswith("attributes.") and len(v) > len("attributes.")):
+        if v in COLUMNS or v in FIGURES or v == "persona" or (v.startswith("attributes.") and len(v) > 11):
             return v
-        known = ", ".join((*COLUMNS, *FIGURES, "attributes.<key>"))
+        known = ", ".join((*COLUMNS, *FIGURES, "persona", "attributes.<key>"))
         raise ValueError(f"unknown field {v!r}; fields: {known}")
 
     @model_validator(mode="after")

@@ -33,6 +33,7 @@ from northstar.db.engine import savepoint
 from northstar.db.versions import bump
 from northstar.feedback.models import Feedback, SurveyInvitation, SurveyType
 from northstar.surveys.definitions import Survey, SurveyConfig
+from northstar.webhooks.service import emit
 
 #: The score at or below which an answer needs a human follow-up, by survey type.
 ALERT_AT_OR_BELOW = {"nps": 6, "csat": 2, "ces": 3}
@@ -185,6 +186,22 @@ def record_score(
     if score <= ALERT_AT_OR_BELOW[survey.type]:
         _follow_up_task(session, invitation, answer)
     bump(session, "records")
+    emit(
+        session,
+        "feedback.received",
+        {
+            "id": answer.id,
+            "external_id": answer.external_id,
+            "account_id": answer.account_id,
+            "contact_id": answer.contact_id,
+            "survey_type": answer.survey_type.value,
+            "score": score,
+            "touchpoint": answer.touchpoint,
+            "channel": answer.channel,
+            "language": answer.language,
+            "submitted_at": now.isoformat(),
+        },
+    )
     return State.FOLLOW_UP
 
 

@@ -97,8 +97,24 @@ def deliveries(
 
 
 def emit(session: Session, event: str, data: dict[str, Any]) -> int:
-    """Queue ``event`` for every active webhook that wants it (in the caller's transaction)."""
+    """Queue ``event`` for every active webhook that wants it, and log it for the playbooks (both in the caller's
+    transaction, so they happen exactly when the change commits)."""
     assert event in EVENTS, event
+    from northstar.playbooks.models import DomainEvent
+
+    account = data.get("id") if event.startswith("account.") else data.get("account_id")
+    if account is None and isinstance(data.get("account"), str):  # a REST record names its account by external id
+        from northstar.accounts.models import Account
+
+        account = session.scalar(select(Account.id).where(Account.external_id == data["account"]))
+    session.add(
+        DomainEvent(
+            type=event,
+            account_id=account if isinstance(account, int) else None,
+            occurred_at=utcnow(),
+            data=_plain(data),
+        )
+    )
     active = session.info.get("northstar.webhooks")  # one query per session, however many events
     if active is None:
         active = session.info["northstar.webhooks"] = [
@@ -112,6 +128,13 @@ def emit(session: Session, event: str, data: dict[str, Any]) -> int:
     for hook_id in hooks:
         session.add(WebhookDelivery(webhook_id=hook_id, event_id=event_id, event=event, payload=payload))
     return len(hooks)
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with dates and other values JSON cannot hold as text."""
+    return {
+        k: v if v is None or isinstance(v, str | int | float | bool | list | dict) else str(v) for k, v in data.items()
+    }
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:

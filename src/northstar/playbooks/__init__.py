@@ -1,0 +1,1 @@
+"""Playbooks: rules that turn what happens to customers into tasks, messages and changes."""
