@@ -39,6 +39,7 @@ bench: install-dev
 	$(BIN)/python bench/intake_http.py --seconds 60
 	$(BIN)/python bench/health_scoring.py --home bench/out/demo-home
 	$(BIN)/python bench/comment_analysis.py
+	$(BIN)/python bench/playbook_latency.py
 	$(BIN)/python bench/risk_model.py --home bench/out/demo-home
 
 lock: $(BIN)/uv

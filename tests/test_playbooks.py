@@ -1,7 +1,8 @@
 """Playbooks: the file's checks; on the demo, a stalled-milestone playbook makes exactly one task per qualifying
 account and e-mails the right contact in its language through a real SMTP server; dry runs change nothing;
 cooldowns and open tasks stop repeats; an event-triggered playbook fires on a REST write, through the real
-worker loop (its latency is measured in bench/playbook_latency.py); a webhook posts Slack-compatible JSON to a real local server."""
+worker loop (its latency is measured in bench/playbook_latency.py); a webhook posts Slack-compatible JSON to a
+real local server."""
 
 from __future__ import annotations
 
