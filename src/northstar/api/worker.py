@@ -12,6 +12,7 @@ Run by hand: ``python -m northstar.api.worker`` (with ``NORTHSTAR_HOME`` and fri
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -149,13 +150,12 @@ class _Reloading:
 
 
 def _analyse_comments(settings: Settings) -> None:
-    from northstar.feedback.stored import analyse_pending, any_pending
+    from northstar.feedback.stored import analyse_waiting, any_pending
 
     with session_scope(settings.database_url) as s:
-        if any_pending(s):  # a probe first: the analyser (its model, its lexicons) loads only when needed
-            from northstar.feedback.analysis import Analyzer
-
-            log.info("comments: %d analysed", analyse_pending(s, Analyzer.for_settings(settings)))
+        waiting = any_pending(s)  # a probe first: the analyser (its model, its lexicons) loads only when needed
+    if waiting:
+        log.info("comments: %d analysed", analyse_waiting(settings))
 
 
 def _ask_surveys(settings: Settings) -> None:
@@ -247,6 +247,8 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where every thread is
+    os.nice(5)  # background work: the web server beside it gets the processor first
     run(open_settings(), stop)
 
 

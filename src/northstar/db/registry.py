@@ -11,7 +11,7 @@ from northstar.playbooks.models import Cursor, DomainEvent, PlaybookMember, Play
 from northstar.portfolio.models import AccountSummary
 from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.savedviews.models import SavedView
-from northstar.success.models import Assessment, MilestoneReached, SuccessStatus
+from northstar.success.models import Assessment, MilestoneReached, SuccessGoal, SuccessPlan, SuccessStatus
 from northstar.support.models import Ticket
 from northstar.tasks.models import Task, TaskComment
 from northstar.touchpoints.models import Touchpoint
@@ -40,6 +40,8 @@ __all__ = [
     "PlaybookRun",
     "SavedView",
     "Subscription",
+    "SuccessGoal",
+    "SuccessPlan",
     "SuccessStatus",
     "Task",
     "TaskComment",

@@ -14,6 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import northstar.db.registry  # noqa: F401  (every model known to SQLAlchemy: the feedback's foreign keys)
+from northstar.config import Settings
+from northstar.db.engine import session_scope
 from northstar.db.versions import bump
 from northstar.feedback.analysis import Analyzer
 from northstar.feedback.models import Feedback
@@ -67,3 +69,32 @@ def analyse_pending(
     if done:
         bump(session, "records")
     return done
+
+
+def analyse_waiting(settings: Settings, analyzer: Analyzer | None = None) -> int:
+    """The worker's step: each batch is analysed with no transaction open, then written in a short one of
+    its own, so the web app's writes never wait for the analysis (the model trains for seconds at first use).
+    A comment changed meanwhile keeps its new text's NULL sentiment for the next step."""
+    done, last = 0, 0
+    while True:
+        with session_scope(settings.database_url) as session:
+            rows = session.execute(
+                select(Feedback.id, Feedback.comment, Feedback.language)
+                .where(_pending(False), Feedback.id > last)
+                .order_by(Feedback.id)
+                .limit(BATCH)
+            ).all()
+        if not rows:
+            return done
+        analyzer = analyzer or Analyzer.for_settings(settings)
+        found = analyzer.analyze([r.comment for r in rows], [r.language for r in rows])
+        with session_scope(settings.database_url) as session:
+            for r, a in zip(rows, found, strict=True):
+                session.execute(
+                    update(Feedback)
+                    .where(Feedback.id == r.id, Feedback.comment == r.comment, Feedback.sentiment.is_(None))
+                    .values(sentiment=a.sentiment, themes=list(a.themes), language=r.language or a.language)
+                )
+            bump(session, "records")
+        done += len(rows)
+        last = rows[-1].id

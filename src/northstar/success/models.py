@@ -4,13 +4,15 @@ account reached on its success map, and where it stands."""
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from northstar.db.base import Base, ExternalIdMixin, TimestampMixin
-from northstar.db.types import Money
+from northstar.db.types import Money, str_enum
 
 
 class Assessment(ExternalIdMixin, TimestampMixin, Base):
@@ -66,3 +68,46 @@ class SuccessStatus(Base):
     slow_days: Mapped[float | None]
     #: achieved, on_track, behind, stuck, or unknown (no pace measured yet) and inactive (not paying).
     state: Mapped[str] = mapped_column(String(20), index=True)
+
+
+class PlanStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ACHIEVED = "achieved"
+    ABANDONED = "abandoned"
+
+
+class SuccessPlan(ExternalIdMixin, TimestampMixin, Base):
+    """An account's own plan: the outcomes it wants (its goals), the milestone it aims for on its success map,
+    and the figures its ROI model needs (``inputs``: e.g. the hours a report took by hand)."""
+
+    __tablename__ = "success_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus), default=PlanStatus.ACTIVE)
+    #: The milestone of the account's success map the plan aims for (else the map's last).
+    target_milestone: Mapped[str | None] = mapped_column(String(60))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    starts_on: Mapped[date]
+    due_on: Mapped[date | None]
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class SuccessGoal(ExternalIdMixin, TimestampMixin, Base):
+    """A desired outcome of a plan, with a metric's start, current and target values and a date."""
+
+    __tablename__ = "success_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("success_plans.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(300))
+    metric: Mapped[str] = mapped_column(String(100), default="")
+    unit: Mapped[str] = mapped_column(String(30), default="")
+    start_value: Mapped[float | None] = mapped_column(Money)
+    current_value: Mapped[float | None] = mapped_column(Money)
+    target_value: Mapped[float | None] = mapped_column(Money)
+    due_on: Mapped[date | None]
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

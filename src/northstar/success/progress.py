@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -265,7 +266,9 @@ def evaluate(settings: Settings, session: Session, config: MapConfig, as_of: dat
     days = criterion_days(settings, session, criteria, as_of)
     counts: dict[str, int] = dict.fromkeys(STATES, 0)
     all_paces: dict[str, list[Pace]] = {}
-    session.execute(delete(SuccessStatus))
+    reached_rows: list[dict[str, Any]] = []
+    status_rows: list[dict[str, Any]] = []
+    stale: list[tuple[str, list[int]]] = []
     for persona, members in by_persona.items():
         m = config.for_persona(persona)
         assert m is not None
@@ -273,12 +276,7 @@ def evaluate(settings: Settings, session: Session, config: MapConfig, as_of: dat
         persona_paths = paths(m, members, days)
         step_paces = paces(m, persona_paths, as_of)
         all_paces[persona] = step_paces
-        session.execute(
-            delete(MilestoneReached).where(
-                MilestoneReached.map_version == version, MilestoneReached.account_id.in_(list(members))
-            )
-        )
-        reached_rows, status_rows = [], []
+        stale.append((version, list(members)))
         for p in persona_paths:
             pos = p.position
             for k, day in enumerate(p.reached[:pos]):
@@ -316,10 +314,20 @@ def evaluate(settings: Settings, session: Session, config: MapConfig, as_of: dat
                     "state": state,
                 }
             )
-        for start in range(0, len(reached_rows), 5000):
-            session.execute(MilestoneReached.__table__.insert(), reached_rows[start : start + 5000])
-        for start in range(0, len(status_rows), 5000):
-            session.execute(SuccessStatus.__table__.insert(), status_rows[start : start + 5000])
+    # everything computed first: the writes below hold the write lock for as short a time as they can
+    session.execute(delete(SuccessStatus))
+    for version, ids in stale:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            session.execute(
+                delete(MilestoneReached).where(
+                    MilestoneReached.map_version == version, MilestoneReached.account_id.in_(chunk)
+                )
+            )
+    for start in range(0, len(reached_rows), 5000):
+        session.execute(MilestoneReached.__table__.insert(), reached_rows[start : start + 5000])
+    for start in range(0, len(status_rows), 5000):
+        session.execute(SuccessStatus.__table__.insert(), status_rows[start : start + 5000])
     bump(session, "records")
     return Evaluation(as_of, sum(counts.values()), counts, all_paces)
 
