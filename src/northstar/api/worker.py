@@ -86,14 +86,15 @@ def run(
                 deliver_due(lambda: session_scope(settings.database_url))
                 if time.monotonic() - last_portfolio >= portfolio_interval:
                     last_portfolio = time.monotonic()
-                    apply_personas(settings)  # personas by their rules (personas.yaml), before the figures
-                    refresh(settings, datetime.now(UTC).date())
-                    apply_success_maps(settings, datetime.now(UTC).date())  # milestones, on the fresh figures
-                    apply_playbooks(settings)  # the state-triggered playbooks, on all of the above
-                    dashboard(settings, datetime.now(UTC).date())  # warm: the first visitor reads it built
+                    today = datetime.now(UTC).date()
+                    _timed("personas", apply_personas, settings)  # by their rules, before the figures
+                    _timed("portfolio", refresh, settings, today)
+                    _timed("success maps", apply_success_maps, settings, today)  # on the fresh figures
+                    _timed("playbooks", apply_playbooks, settings)  # the state-triggered ones, on all of it
+                    _timed("dashboard", dashboard, settings, today)  # warm: the first visitor reads it built
                 if time.monotonic() - last_comments >= comment_interval:
                     last_comments = time.monotonic()
-                    _analyse_comments(settings)
+                    _timed("comments", _analyse_comments, settings)
                 if settings.smtp_url and time.monotonic() - last_surveys >= survey_interval:
                     last_surveys = time.monotonic()
                     _ask_surveys(settings)
@@ -107,6 +108,20 @@ def run(
         events.join(timeout=30)
         if applier is not None:
             applier.close()
+
+
+#: A step slower than this is logged (with ``northstar serve`` its log is the server's): where time goes.
+SLOW_STEP = 5.0
+
+
+def _timed(name: str, step, *args):  # noqa: ANN001, ANN002, ANN202
+    started = time.monotonic()
+    try:
+        return step(*args)
+    finally:
+        took = time.monotonic() - started
+        if took >= SLOW_STEP:
+            log.warning("%s took %.1f s", name, took)
 
 
 def _playbook_events(settings: Settings, stop: threading.Event, interval: float = 0.5) -> None:
