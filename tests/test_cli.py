@@ -47,6 +47,7 @@ COMMANDS = [
     ["success", "evaluate"],
     ["success", "status"],
     ["success", "flow"],
+    ["success", "plan"],
     ["playbooks", "list"],
     ["playbooks", "run"],
     ["playbooks", "log"],

@@ -137,7 +137,10 @@ def _serve(host: str, port: int) -> None:
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
-KIND_HELP = "accounts, contacts, users, subscriptions, invoices, tickets, touchpoints, feedback, assessments, events"
+KIND_HELP = (
+    "accounts, contacts, users, subscriptions, invoices, tickets, touchpoints, feedback, assessments, success_plans, "
+    "goals, events"
+)
 
 
 #: Imports that change what the portfolio lists (MRR, renewal, last touch, the accounts themselves).

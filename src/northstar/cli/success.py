@@ -304,3 +304,72 @@ def flow_cmd(
             days(f.median_days_from_start),
         )
     console.print(table)
+
+
+@success_app.command("plan")
+def plan_cmd(
+    account: str = typer.Option(..., "--account", help="The account's external id."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """An account's success plan for its QBR: goals with start, current and target values and their status,
+    and the value delivered to date by its ROI model (NORTHSTAR_HOME/roi.yaml) against what it paid.
+
+    Example: [bold]northstar success plan --account ACME-000042[/bold]
+    """
+    from dataclasses import asdict
+
+    from sqlalchemy import select
+
+    from northstar.accounts.models import Account
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+    from northstar.success.plans import RoiError, active_plan, plan_view
+
+    settings = open_settings()
+    today = datetime.now(UTC).date()
+    with session_scope(settings.database_url) as s:
+        found = s.scalar(select(Account).where(Account.external_id == account))
+        if found is None:
+            err.print(f"[red]no account with external id {account!r}[/red]")
+            raise typer.Exit(1)
+        plan = active_plan(s, found.id)
+        if plan is None:
+            err.print(
+                f"[red]{found.name} has no active success plan (import one: northstar import success_plans)[/red]"
+            )
+            raise typer.Exit(1)
+        try:
+            view = plan_view(settings, s, plan, today)
+        except RoiError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    if fmt == "json":
+        out = asdict(view) | {"roi": view.roi}
+        console.print_json(json.dumps(out, default=str))
+        return
+    console.print(f"[bold]{found.name}[/bold]: {view.title} ({view.status}, from {view.starts_on})")
+    table = Table("goal", "metric", "start", "now", "target", "due", "progress", "status", title="Goals")
+    for g in view.goals:
+        num = lambda v: f"{v:,.4g}" if v is not None else "–"  # noqa: E731
+        progress = f"{g.progress:.0%}" if g.progress is not None else "–"
+        table.add_row(
+            g.outcome,
+            f"{g.metric} {g.unit}".strip(),
+            num(g.start),
+            num(g.current),
+            num(g.target),
+            str(g.due_on or "–"),
+            progress,
+            g.status,
+        )
+    console.print(table)
+    if view.value:
+        roi = Table("product line", "driver", "count", "inputs", "value", title="Value delivered to date")
+        for v in view.value:
+            inputs = " × ".join(f"{k} {x:g}" for k, x in v.inputs.items())
+            roi.add_row(v.product_line, v.name, f"{v.count:,}", inputs, f"{v.value:,.0f}")
+        console.print(roi)
+        ratio = f"{view.roi:.1f}×" if view.roi is not None else "–"
+        console.print(
+            f"Value {view.value_total:,.0f} against {view.paid:,.0f} paid since the plan started: ROI {ratio}."
+        )

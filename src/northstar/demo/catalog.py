@@ -248,3 +248,44 @@ SURNAMES = {
         ("Kamińska", "kaminska"),
     ),
 }
+#: The success plans the demo writes for a third of its paying accounts, by persona: the plan's title, its
+#: goals (outcome, metric, unit, start, target) and the figures its ROI model uses (demo/roi.yaml).
+PLAN_GOALS = {
+    "growth_marketer": {
+        "title": "Measured, repeatable campaigns",
+        "goals": [
+            ("Campaign reports without manual work", "manual reporting", "hours/week", 12.0, 2.0),
+            ("More pipeline from campaigns", "marketing-sourced pipeline", "k", 400.0, 650.0),
+        ],
+        "inputs": {"hours_per_report": 2.0, "hourly_cost": 55.0, "hours_per_dashboard": 4.0},
+    },
+    "ops_automator": {
+        "title": "Recurring work automated",
+        "goals": [
+            ("Hours of manual work removed", "manual work", "hours/week", 40.0, 10.0),
+            ("Fewer errors in hand-offs", "errors", "per month", 25.0, 5.0),
+        ],
+        "inputs": {"hours_saved_per_automation": 6.0, "hourly_cost": 45.0},
+    },
+    "finance_controller": {
+        "title": "A faster close the board trusts",
+        "goals": [
+            ("Close the month faster", "close", "days", 10.0, 4.0),
+            ("Board pack without spreadsheets", "spreadsheets in the pack", "count", 14.0, 0.0),
+        ],
+        "inputs": {"hours_per_report": 3.0, "hourly_cost": 70.0, "hours_per_dashboard": 5.0},
+    },
+    "product_team": {
+        "title": "Product decisions from usage",
+        "goals": [("Decisions backed by usage data", "roadmap items with data", "%", 20.0, 80.0)],
+        "inputs": {"hours_per_report": 1.5, "hourly_cost": 65.0, "hours_per_dashboard": 3.0},
+    },
+    "data_platform": {
+        "title": "One trusted source of data",
+        "goals": [
+            ("Sources centralised", "sources connected", "count", 2.0, 12.0),
+            ("Teams serving themselves", "self-serve teams", "count", 0.0, 6.0),
+        ],
+        "inputs": {"hours_per_integration": 16.0, "hourly_cost": 75.0, "hours_per_dashboard": 3.0},
+    },
+}

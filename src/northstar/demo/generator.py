@@ -24,11 +24,13 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 from sqlalchemy.engine import Connection
 
 from northstar.accounts.models import Account, Contact
@@ -40,7 +42,7 @@ from northstar.demo import catalog as C
 from northstar.demo.phrases import pick
 from northstar.feedback.models import Feedback, SurveyInvitation
 from northstar.revenue.models import Invoice, Subscription
-from northstar.success.models import Assessment
+from northstar.success.models import Assessment, SuccessGoal, SuccessPlan
 from northstar.support.models import Ticket
 from northstar.touchpoints.models import Touchpoint
 from northstar.usage.store import EventStore
@@ -111,6 +113,8 @@ class DemoBuilder:
                 "feedback",
                 "invitations",
                 "assessments",
+                "success_plans",
+                "goals",
             )
         }
         self.event_rows = 0
@@ -128,6 +132,7 @@ class DemoBuilder:
         self._contacts()
         self.progress("simulating 24 months", 0.1)
         self._simulate()
+        self._plans()
         self.progress("writing the operational store", 0.85)
         self._write_sql()
         self._write_truth()
@@ -799,6 +804,56 @@ class DemoBuilder:
             if row["status"] == "active" and row["end_date"] is not None and row["end_date"] < today:
                 row["status"] = "expired"
 
+    def _plans(self) -> None:
+        """Success plans for a third of the accounts paying at the end, aiming at their map's third milestone,
+        with goals whose progress follows the account's fit (its own random stream: the rest is unchanged)."""
+        rng = np.random.default_rng([self.cfg.seed, 10])
+        maps = yaml.safe_load(Path(__file__).with_name("success_maps.yaml").read_text(encoding="utf-8"))
+        targets = {m["persona"]: m["milestones"][2]["key"] for m in maps["maps"]}
+        paying = {s["account_id"] for s in self.rows["subscriptions"] if s["status"] == "active"}
+        as_of = self.cfg.as_of
+        for i, acc in enumerate(self.rows["accounts"]):
+            if acc["id"] not in paying or rng.random() >= 1 / 3:
+                continue
+            template = C.PLAN_GOALS[acc["persona"]]
+            starts = as_of - timedelta(days=int(rng.integers(30, 270)))
+            due = starts + timedelta(days=int(rng.integers(180, 365)))
+            pid = self.next_id("success_plans")
+            self.rows["success_plans"].append(
+                {
+                    "id": pid,
+                    "external_id": f"PLAN-{pid:06d}",
+                    "account_id": acc["id"],
+                    "title": template["title"],
+                    "status": "active",
+                    "target_milestone": targets[acc["persona"]],
+                    "owner_id": acc["owner_id"],
+                    "starts_on": starts,
+                    "due_on": due,
+                    "inputs": {k: round(v * float(rng.uniform(0.7, 1.5)), 1) for k, v in template["inputs"].items()},
+                    "notes": "",
+                }
+            )
+            elapsed = min(1.0, (as_of - starts).days / (due - starts).days)
+            for outcome, metric, unit, start, target in template["goals"]:
+                progress = float(np.clip(elapsed * (1 + 0.6 * self.truth.fit[i]) + rng.normal(0, 0.15), 0, 1.1))
+                gid = self.next_id("goals")
+                self.rows["goals"].append(
+                    {
+                        "id": gid,
+                        "external_id": f"GOAL-{gid:06d}",
+                        "plan_id": pid,
+                        "outcome": outcome,
+                        "metric": metric,
+                        "unit": unit,
+                        "start_value": start,
+                        "current_value": round(start + (target - start) * progress, 1),
+                        "target_value": target,
+                        "due_on": due,
+                        "owner_id": acc["owner_id"],
+                    }
+                )
+
     # ------------------------------------------------------------------ writing
     def _write_sql(self) -> None:
         engine = make_engine(self.settings.database_url)
@@ -813,6 +868,8 @@ class DemoBuilder:
             ("feedback", Feedback),
             ("invitations", SurveyInvitation),
             ("assessments", Assessment),
+            ("success_plans", SuccessPlan),
+            ("goals", SuccessGoal),
         ]
         with engine.begin() as conn:
             for name, model in order:

@@ -29,7 +29,18 @@ from northstar.ingest.spec import KINDS, Field, Kind
 from northstar.webhooks.service import emit
 
 #: The kinds the REST API serves, by URL name.
-RESOURCES = ("accounts", "contacts", "subscriptions", "invoices", "tickets", "touchpoints", "feedback", "assessments")
+RESOURCES = (
+    "accounts",
+    "contacts",
+    "subscriptions",
+    "invoices",
+    "tickets",
+    "touchpoints",
+    "feedback",
+    "assessments",
+    "success_plans",
+    "goals",
+)
 MAX_LIMIT = 1000
 #: Fields of these types filter by equality (``?segment=SMB``); dates and times by range (``_after``/``_before``).
 EQUALITY_TYPES = ("str", "email", "int", "bool")

@@ -15,7 +15,7 @@ from northstar.auth.models import Role, User
 from northstar.db.base import Base
 from northstar.feedback.models import Feedback, SurveyInvitation, SurveyType
 from northstar.revenue.models import ExchangeRate, Invoice, InvoiceStatus, Subscription, SubscriptionStatus
-from northstar.success.models import Assessment
+from northstar.success.models import Assessment, PlanStatus, SuccessGoal, SuccessPlan
 from northstar.support.models import Ticket, TicketChannel, TicketPriority, TicketStatus
 from northstar.touchpoints.models import Channel, Direction, Touchpoint
 
@@ -242,6 +242,39 @@ KINDS: dict[str, Kind] = {
             Field("max_score", "float", aliases=("max score", "out of")),
             Field("assessed_at", "datetime", required=True, aliases=("date", "assessed")),
             Field("notes", "text"),
+        ),
+    ),
+    "success_plans": Kind(
+        "success_plans",
+        SuccessPlan,
+        (
+            ID,
+            Field("account", required=True, ref="accounts", aliases=("account id", "account_id")),
+            Field("title", required=True, aliases=("name", "plan")),
+            Field("status", choices=_choices(PlanStatus)),
+            Field("target_milestone", aliases=("target milestone", "milestone")),
+            Field("owner", ref="users", aliases=("owner email",)),
+            Field("starts_on", "date", required=True, aliases=("start", "start date", "starts")),
+            Field("due_on", "date", aliases=("due", "due date", "target date")),
+            # the figures the account's ROI model needs (roi.yaml's inputs), e.g. {"hours_per_report": 3}
+            Field("inputs", "json", aliases=("roi inputs",)),
+            Field("notes", "text"),
+        ),
+    ),
+    "goals": Kind(
+        "goals",
+        SuccessGoal,
+        (
+            ID,
+            Field("plan", required=True, ref="success_plans", aliases=("plan id", "plan_id", "success plan")),
+            Field("outcome", required=True, aliases=("goal", "desired outcome")),
+            Field("metric"),
+            Field("unit"),
+            Field("start_value", "float", aliases=("start", "baseline")),
+            Field("current_value", "float", aliases=("current", "now")),
+            Field("target_value", "float", aliases=("target",)),
+            Field("due_on", "date", aliases=("due", "due date")),
+            Field("owner", ref="users", aliases=("owner email",)),
         ),
     ),
     "invitations": Kind(

@@ -13,7 +13,7 @@ those that completed it are events, the others are censored at the evaluation da
 censoring matters: accounts still on a step would otherwise make the pace look faster than it is). The
 median is the usual pace and the 90th percentile the slow one. An account's state on its current step:
 
-- ``achieved``: it reached its target milestone (the last one, until a success plan sets another);
+- ``achieved``: it reached its target milestone (its active success plan's, else the map's last);
 - ``on_track``: its days in the stage are within the usual pace;
 - ``behind``: beyond the usual pace but within the slow one;
 - ``stuck``: beyond the slow pace. When fewer than half the accounts that start a step complete it, there is
@@ -262,6 +262,9 @@ def evaluate(settings: Settings, session: Session, config: MapConfig, as_of: dat
     for account_id, persona, since in accounts:
         if config.for_persona(persona) is not None:
             by_persona[persona][account_id] = max(since, first) if since and first else (since or first)
+    from northstar.success.plans import targets
+
+    planned = targets(session)  # an active success plan's target milestone, where it has one
     criteria = [c for m in config.maps for ms in m.milestones for c in ms.criteria]
     days = criterion_days(settings, session, criteria, as_of)
     counts: dict[str, int] = dict.fromkeys(STATES, 0)
@@ -289,8 +292,12 @@ def evaluate(settings: Settings, session: Session, config: MapConfig, as_of: dat
                         "reached_on": day,
                     }
                 )
-            target = len(m.milestones)
+            keys = [ms.key for ms in m.milestones]
+            goal = planned.get(p.account_id)
+            target = keys.index(goal) + 1 if goal in keys else len(m.milestones)
             since = step_start(p, pos) if pos < len(m.milestones) else p.reached[-1]
+            if pos >= target:  # the target is reached: the stage is "achieved" since that day
+                since = p.reached[target - 1]
             in_stage = (as_of - since).days if since is not None else None
             pace = step_paces[pos] if pos < len(step_paces) else None
             state = state_of(in_stage, pace, pos >= target, p.account_id in paying)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from northstar.accounts.models import Account
 from northstar.config import Settings
-from northstar.success import maps, personas
+from northstar.success import maps, personas, plans
 from northstar.success.flow import FlowStep, flow
 from northstar.success.models import MilestoneReached, SuccessStatus
 
@@ -76,6 +76,18 @@ def account_success(settings: Settings, session: Session, account_id: int) -> Ac
         ),
         status,
     )
+
+
+def account_plan(settings: Settings, session: Session, account_id: int, today: date) -> plans.PlanView | None:
+    """The account's active success plan with its goals' progress and value to date; None without one (or
+    with an ROI file that cannot be read, which the CLI reports)."""
+    plan = plans.active_plan(session, account_id)
+    if plan is None:
+        return None
+    try:
+        return plans.plan_view(settings, session, plan, today)
+    except plans.RoiError:
+        return None
 
 
 @dataclass(frozen=True)

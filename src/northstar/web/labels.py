@@ -96,6 +96,9 @@ LABELS = {
     "stuck": N_("stuck"),
     "unknown": N_("no pace yet"),
     "inactive": N_("not paying"),
+    # a success plan's goals (success.plans.goal_status; at_risk is above)
+    "missed": N_("missed"),
+    "no_target": N_("no target"),
     # the measures' sources (risk drivers)
     "Usage": N_("Usage"),
     "Feedback": N_("Feedback"),
