@@ -48,6 +48,7 @@ COMMANDS = [
     ["success", "status"],
     ["success", "flow"],
     ["success", "plan"],
+    ["success", "signals"],
     ["playbooks", "list"],
     ["playbooks", "run"],
     ["playbooks", "log"],

@@ -373,3 +373,47 @@ def plan_cmd(
         console.print(
             f"Value {view.value_total:,.0f} against {view.paid:,.0f} paid since the plan started: ROI {ratio}."
         )
+
+
+@success_app.command("signals")
+def signals_cmd(
+    account: str = typer.Option(None, "--account", help="Only this account (its external id)."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Upsell and cross-sell signals with their evidence: seats near the licence limit, and heavy use of
+    features an add-on extends (NORTHSTAR_HOME/expansion.yaml).
+
+    Example: [bold]northstar success signals --format json[/bold]
+    """
+    from dataclasses import asdict
+
+    from sqlalchemy import select
+
+    from northstar.accounts.models import Account
+    from northstar.db.engine import session_scope
+    from northstar.store import open_settings
+    from northstar.success.expansion import ExpansionError, signals
+
+    settings = open_settings()
+    with session_scope(settings.database_url) as s:
+        account_id = None
+        if account:
+            account_id = s.scalar(select(Account.id).where(Account.external_id == account))
+            if account_id is None:
+                err.print(f"[red]no account with external id {account!r}[/red]")
+                raise typer.Exit(1)
+        try:
+            found = signals(settings, s, datetime.now(UTC).date(), account_id)
+        except ExpansionError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        names = dict(
+            s.execute(select(Account.id, Account.name).where(Account.id.in_({x.account_id for x in found}))).all()
+        )
+    if fmt == "json":
+        console.print_json(json.dumps([asdict(x) | {"account": names.get(x.account_id)} for x in found]))
+        return
+    table = Table("account", "signal", "product line", "evidence", title=f"{len(found):,} expansion signals")
+    for x in found:
+        table.add_row(names.get(x.account_id, str(x.account_id)), x.kind, x.product_line, x.evidence)
+    console.print(table)

@@ -99,7 +99,7 @@ def build_demo(
 
 
 #: The demo company's success configuration, written into its data folder (docs/demo-data.md).
-SUCCESS_FILES = ("personas", "success_maps", "playbooks", "roi")
+SUCCESS_FILES = ("personas", "success_maps", "playbooks", "roi", "expansion")
 
 
 def success_config(settings: Settings) -> None:
