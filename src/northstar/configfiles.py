@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from northstar.config import Settings
 
@@ -28,6 +28,28 @@ T = TypeVar("T")
 
 class ConfigError(ValueError):
     """A configuration text that cannot be used; the message names the file and each problem's place."""
+
+
+class Strict(BaseModel):
+    """The base of configuration models: unknown keys are errors (a typo is caught), values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parser(model: type[M], error: type[ConfigError]) -> Callable[[Any, str], M]:
+    """``parse(data, source)`` for a configuration model: its validation errors raised as ``error``, with
+    lines naming ``source`` and each place."""
+
+    def parse(data: Any, source: str = "") -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise error(validation_message(exc, source or f"<{model.__name__}>")) from None
+
+    return parse
 
 
 def validation_message(exc: ValidationError, source: str) -> str:

@@ -12,17 +12,10 @@ err = Console(stderr=True)
 
 
 def _config(settings):  # noqa: ANN001, ANN202
-    from northstar.playbooks.definitions import FILE, PlaybookError
+    from northstar.cli.config import load
+    from northstar.playbooks.definitions import FILE
 
-    try:
-        config = FILE.load(settings)
-    except PlaybookError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    if config is None:
-        err.print("[red]No playbooks.yaml in the data folder (docs/playbooks.md shows one).[/red]")
-        raise typer.Exit(1)
-    return config
+    return load(FILE, settings, "docs/playbooks.md")
 
 
 @playbooks_app.command("list")

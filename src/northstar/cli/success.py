@@ -17,13 +17,10 @@ err = Console(stderr=True)
 
 
 def _config(settings):  # noqa: ANN001, ANN202
-    from northstar.success.personas import FILE, PersonaError
+    from northstar.cli.config import load
+    from northstar.success.personas import FILE
 
-    try:
-        return FILE.load(settings)
-    except PersonaError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+    return load(FILE, settings)
 
 
 @personas_app.command("list")
@@ -136,17 +133,10 @@ success_app = typer.Typer(
 
 
 def _maps(settings):  # noqa: ANN001, ANN202
-    from northstar.success.maps import FILE, SuccessMapError
+    from northstar.cli.config import load
+    from northstar.success.maps import FILE
 
-    try:
-        config = FILE.load(settings)
-    except SuccessMapError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    if config is None:
-        err.print("[red]No success_maps.yaml in the data folder (docs/success.md shows one).[/red]")
-        raise typer.Exit(1)
-    return config
+    return load(FILE, settings, "docs/success.md")
 
 
 @success_app.command("evaluate")

@@ -28,6 +28,16 @@ def _pending(everything: bool):  # noqa: ANN202 - a SQLAlchemy clause
     return has_comment if everything else has_comment & Feedback.sentiment.is_(None)
 
 
+def _batch(session: Session, everything: bool, after: int) -> list:  # noqa: ANN401 - rows
+    """The next comments to analyse: id, text and language, after id ``after``."""
+    return session.execute(
+        select(Feedback.id, Feedback.comment, Feedback.language)
+        .where(_pending(everything), Feedback.id > after)
+        .order_by(Feedback.id)
+        .limit(BATCH)
+    ).all()
+
+
 def pending_count(session: Session, everything: bool = False) -> int:
     return session.scalar(select(func.count()).select_from(Feedback).where(_pending(everything))) or 0
 
@@ -46,12 +56,7 @@ def analyse_pending(
     """Analyse the comments waiting (or, with ``everything``, all), in batches; returns how many."""
     done, last = 0, 0
     while True:
-        rows = session.execute(
-            select(Feedback.id, Feedback.comment, Feedback.language)
-            .where(_pending(everything), Feedback.id > last)
-            .order_by(Feedback.id)
-            .limit(BATCH)
-        ).all()
+        rows = _batch(session, everything, last)
         if not rows:
             break
         found = analyzer.analyze([r.comment for r in rows], [r.language for r in rows])
@@ -78,12 +83,7 @@ def analyse_waiting(settings: Settings, analyzer: Analyzer | None = None) -> int
     done, last = 0, 0
     while True:
         with session_scope(settings.database_url) as session:
-            rows = session.execute(
-                select(Feedback.id, Feedback.comment, Feedback.language)
-                .where(_pending(False), Feedback.id > last)
-                .order_by(Feedback.id)
-                .limit(BATCH)
-            ).all()
+            rows = _batch(session, False, last)
         if not rows:
             return done
         analyzer = analyzer or Analyzer.for_settings(settings)

@@ -38,9 +38,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from northstar.configfiles import ConfigError, ConfigFile, validation_message
+from northstar.configfiles import ConfigError, ConfigFile, Strict, parser
 from northstar.success.personas import Rule
 from northstar.surveys.definitions import Text
 
@@ -60,28 +60,24 @@ class PlaybookError(ConfigError):
     """A playbook file that cannot be used; the message names the file and each problem's place."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EventTrigger(_Strict):
+class EventTrigger(Strict):
     type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
     #: The event's data must have these values; ``<field>_min`` / ``<field>_max`` bound a number.
     where: dict[str, Any] = Field(default_factory=dict)
 
 
-class SurveyAnswer(_Strict):
+class SurveyAnswer(Strict):
     survey_type: Literal["nps", "csat", "ces"] | None = None
     score_min: int | None = None
     score_max: int | None = None
 
 
-class MilestoneStalled(_Strict):
+class MilestoneStalled(Strict):
     states: list[Literal["behind", "stuck", "unknown"]] = Field(default_factory=lambda: ["stuck"], min_length=1)
     milestone: str | None = None
 
 
-class HealthBelow(_Strict):
+class HealthBelow(Strict):
     score: float | None = None
     band: str | None = None
 
@@ -92,15 +88,15 @@ class HealthBelow(_Strict):
         return self
 
 
-class RiskAbove(_Strict):
+class RiskAbove(Strict):
     risk: float = Field(gt=0, lt=1)
 
 
-class RenewalIn(_Strict):
+class RenewalIn(Strict):
     days: int = Field(ge=1, le=730)
 
 
-class SegmentChange(_Strict):
+class SegmentChange(Strict):
     enter: list[Rule] | None = None
     leave: list[Rule] | None = None
 
@@ -115,11 +111,11 @@ class SegmentChange(_Strict):
         return list(self.enter if self.enter is not None else self.leave or [])
 
 
-class Schedule(_Strict):
+class Schedule(Strict):
     every_days: int = Field(ge=1, le=366)
 
 
-class When(_Strict):
+class When(Strict):
     event: EventTrigger | None = None
     survey_answer: SurveyAnswer | None = None
     milestone_stalled: MilestoneStalled | None = None
@@ -147,14 +143,14 @@ class When(_Strict):
         return self.kind in ("event", "survey_answer")
 
 
-class TaskAction(_Strict):
+class TaskAction(Strict):
     title: str = Field(min_length=1, max_length=300)
     description: str = ""
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     due_in_days: int | None = Field(None, ge=0, le=365)
 
 
-class EmailAction(_Strict):
+class EmailAction(Strict):
     to: list[Literal[ROLES]] = Field(default_factory=lambda: ["champion", "decision_maker", "admin"], min_length=1)  # type: ignore[valid-type]
     subject: Text
     body: Text
@@ -165,12 +161,12 @@ class EmailAction(_Strict):
         return [v] if isinstance(v, str) else v
 
 
-class WebhookAction(_Strict):
+class WebhookAction(Strict):
     url: str = Field(pattern=r"^https?://")
     text: str
 
 
-class SetAction(_Strict):
+class SetAction(Strict):
     field: str
     value: Any
 
@@ -182,7 +178,7 @@ class SetAction(_Strict):
         raise ValueError("set: field is lifecycle_stage or attributes.<key>")
 
 
-class Action(_Strict):
+class Action(Strict):
     task: TaskAction | None = None
     email: EmailAction | None = None
     webhook: WebhookAction | None = None
@@ -200,7 +196,7 @@ class Action(_Strict):
         return next(k for k in type(self).model_fields if getattr(self, k) is not None)
 
 
-class Playbook(_Strict):
+class Playbook(Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,59}$")
     name: str
     description: str = ""
@@ -211,7 +207,7 @@ class Playbook(_Strict):
     actions: list[Action] = Field(min_length=1)
 
 
-class PlaybookConfig(_Strict):
+class PlaybookConfig(Strict):
     playbooks: list[Playbook] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -226,11 +222,11 @@ class PlaybookConfig(_Strict):
         return next((p for p in self.playbooks if p.key == key), None)
 
 
+_parse = parser(PlaybookConfig, PlaybookError)
+
+
 def parse(data: Any, source: str = "playbooks.yaml") -> PlaybookConfig:
-    try:
-        return PlaybookConfig.model_validate(data)
-    except ValidationError as exc:
-        raise PlaybookError(validation_message(exc, source)) from None
+    return _parse(data, source)
 
 
 FILE = ConfigFile("playbooks", parse, None, PlaybookError)

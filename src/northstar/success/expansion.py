@@ -21,13 +21,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from northstar import duck
 from northstar.config import Settings
-from northstar.configfiles import ConfigError, ConfigFile, validation_message
+from northstar.configfiles import ConfigError, ConfigFile, Strict, parser
 from northstar.revenue.models import Subscription, SubscriptionStatus
 
 SEAT_SHARE = 0.9
@@ -38,31 +38,27 @@ class ExpansionError(ConfigError):
     """An expansion file that cannot be used; the message names the file and each problem's place."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class UsageSignal(_Strict):
+class UsageSignal(Strict):
     event: str
     count: int = Field(ge=1)
     days: int = Field(30, ge=1, le=365)
 
 
-class Addon(_Strict):
+class Addon(Strict):
     product_line: str
     reason: str = ""
     signals: list[UsageSignal] = Field(min_length=1)
 
 
-class ExpansionConfig(_Strict):
+class ExpansionConfig(Strict):
     addons: list[Addon] = Field(min_length=1)
 
 
+_parse = parser(ExpansionConfig, ExpansionError)
+
+
 def parse(data: Any, source: str = "expansion.yaml") -> ExpansionConfig:
-    try:
-        return ExpansionConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ExpansionError(validation_message(exc, source)) from None
+    return _parse(data, source)
 
 
 FILE = ConfigFile("expansion", parse, None, ExpansionError)

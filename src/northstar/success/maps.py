@@ -31,20 +31,16 @@ import hashlib
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from northstar.configfiles import ConfigError, ConfigFile, validation_message
+from northstar.configfiles import ConfigError, ConfigFile, Strict, parser
 
 
 class SuccessMapError(ConfigError):
     """A success-map file that cannot be used; the message names the file and each problem's place."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Criterion(_Strict):
+class Criterion(Strict):
     """Exactly one of: a product event counted since the start (``event`` with ``count``), distinct active
     users (``active_users``), a touchpoint of a kind (``touchpoint``), an assessment's score (``assessment``
     with ``min_score``)."""
@@ -84,14 +80,14 @@ class Criterion(_Strict):
         return f"{self.assessment} ≥ {self.min_score:g}"
 
 
-class Milestone(_Strict):
+class Milestone(Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,59}$")
     name: str
     description: str = ""
     criteria: list[Criterion] = Field(min_length=1)
 
 
-class SuccessMap(_Strict):
+class SuccessMap(Strict):
     persona: str
     name: str = ""
     milestones: list[Milestone] = Field(min_length=1)
@@ -109,7 +105,7 @@ class SuccessMap(_Strict):
         return 0 if key is None else 1 + [m.key for m in self.milestones].index(key)
 
 
-class MapConfig(_Strict):
+class MapConfig(Strict):
     maps: list[SuccessMap] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -124,11 +120,11 @@ class MapConfig(_Strict):
         return next((m for m in self.maps if m.persona == persona), None)
 
 
+_parse = parser(MapConfig, SuccessMapError)
+
+
 def parse(data: Any, source: str = "success_maps.yaml") -> MapConfig:
-    try:
-        return MapConfig.model_validate(data)
-    except ValidationError as exc:
-        raise SuccessMapError(validation_message(exc, source)) from None
+    return _parse(data, source)
 
 
 FILE = ConfigFile("success_maps", parse, None, SuccessMapError)

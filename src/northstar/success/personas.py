@@ -34,13 +34,13 @@ from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from northstar.accounts.models import Account, Contact
 from northstar.config import Settings
-from northstar.configfiles import ConfigError, ConfigFile, validation_message
+from northstar.configfiles import ConfigError, ConfigFile, Strict, parser
 from northstar.db.engine import session_scope
 from northstar.db.versions import bump
 from northstar.portfolio.models import AccountSummary
@@ -57,11 +57,7 @@ class PersonaError(ConfigError):
     """A persona file that cannot be used; the message names the file and each problem's place."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Rule(_Strict):
+class Rule(Strict):
     field: str
     op: Literal[OPERATORS]  # type: ignore[valid-type]
     value: Any = None
@@ -103,7 +99,7 @@ class Rule(_Strict):
         return self
 
 
-class Persona(_Strict):
+class Persona(Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,59}$")
     name: str
     description: str = ""
@@ -119,7 +115,7 @@ class Persona(_Strict):
         return v
 
 
-class PersonaConfig(_Strict):
+class PersonaConfig(Strict):
     personas: list[Persona] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -134,11 +130,11 @@ class PersonaConfig(_Strict):
         return next((p for p in self.personas if p.key == key), None)
 
 
+_parse = parser(PersonaConfig, PersonaError)
+
+
 def parse(data: Any, source: str = "personas.yaml") -> PersonaConfig:
-    try:
-        return PersonaConfig.model_validate(data)
-    except ValidationError as exc:
-        raise PersonaError(validation_message(exc, source)) from None
+    return _parse(data, source)
 
 
 FILE = ConfigFile("personas", parse, None, PersonaError)

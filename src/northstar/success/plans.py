@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from northstar.config import Settings
-from northstar.configfiles import ConfigError, ConfigFile, validation_message
+from northstar.configfiles import ConfigError, ConfigFile, Strict, parser
 from northstar.success.models import PlanStatus, SuccessGoal, SuccessPlan
 
 SLACK = 0.10
@@ -46,11 +46,7 @@ class RoiError(ConfigError):
     """An ROI file that cannot be used; the message names the file and each problem's place."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Driver(_Strict):
+class Driver(Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,59}$")
     name: str
     event: str
@@ -65,23 +61,23 @@ class Driver(_Strict):
         return self
 
 
-class RoiModel(_Strict):
+class RoiModel(Strict):
     product_line: str
     drivers: list[Driver] = Field(min_length=1)
 
 
-class RoiConfig(_Strict):
+class RoiConfig(Strict):
     models: list[RoiModel] = Field(min_length=1)
 
     def for_lines(self, lines: set[str]) -> list[RoiModel]:
         return [m for m in self.models if m.product_line in lines]
 
 
+_parse = parser(RoiConfig, RoiError)
+
+
 def parse(data: Any, source: str = "roi.yaml") -> RoiConfig:
-    try:
-        return RoiConfig.model_validate(data)
-    except ValidationError as exc:
-        raise RoiError(validation_message(exc, source)) from None
+    return _parse(data, source)
 
 
 ROI = ConfigFile("roi", parse, None, RoiError)

@@ -27,20 +27,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from northstar.config import Settings
-from northstar.configfiles import ConfigError, ConfigFile, validation_message
+from northstar.configfiles import ConfigError, ConfigFile, Strict, parser
 from northstar.feedback.models import SCALES, SurveyType
 
 DEFAULT = Path(__file__).with_name("default_surveys.yaml")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Strict):
+class Text(Strict):
     """Words in several languages (codes as keys); ``en`` is required."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -64,7 +60,7 @@ class Text(_Strict):
         return {"en", *(self.model_extra or {})}
 
 
-class FollowUp(_Strict):
+class FollowUp(Strict):
     scores: Annotated[list[int], Field(min_length=2, max_length=2)]
     text: Text
 
@@ -76,7 +72,7 @@ class FollowUp(_Strict):
         return v
 
 
-class Question(_Strict):
+class Question(Strict):
     key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
     kind: Literal["rating", "choice", "text"]
     text: Text
@@ -94,7 +90,7 @@ class Question(_Strict):
         return self
 
 
-class Trigger(_Strict):
+class Trigger(Strict):
     """When a survey asks by itself (``northstar surveys run``, and the worker each day), by ``when``:
 
     * ``ticket_resolved``: the ticket's contact, within ``within_days`` of the resolution;
@@ -114,7 +110,7 @@ class Trigger(_Strict):
         return self
 
 
-class Survey(_Strict):
+class Survey(Strict):
     key: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")]
     type: Literal["nps", "csat", "ces"]
     touchpoint: Annotated[str, Field(min_length=1, max_length=50)]
@@ -151,7 +147,7 @@ class Survey(_Strict):
         return next((f.text for f in self.follow_up if f.scores[0] <= score <= f.scores[1]), None)
 
 
-class SurveyConfig(_Strict):
+class SurveyConfig(Strict):
     throttle_days: Annotated[int, Field(ge=0)] = 30
     surveys: Annotated[list[Survey], Field(min_length=1)]
 
@@ -173,11 +169,11 @@ class SurveyError(ConfigError):
     """A survey file that cannot be used; the message names the file and each problem's place."""
 
 
+_parse = parser(SurveyConfig, SurveyError)
+
+
 def parse(data: Any, source: str = "<surveys>") -> SurveyConfig:
-    try:
-        return SurveyConfig.model_validate(data)
-    except ValidationError as exc:
-        raise SurveyError(validation_message(exc, source)) from None
+    return _parse(data, source)
 
 
 #: ``surveys.yaml`` in the data folder, else the shipped surveys; saved with its history (``configfiles``).
