@@ -217,3 +217,35 @@ def test_an_event_playbook_fires_on_a_rest_write(settings: Settings, tmp_path) -
         stop.set()
         loop.join(timeout=30)
         httpd.shutdown()
+
+
+def test_a_failing_firing_changes_nothing_and_the_others_go_on(settings: Settings) -> None:
+    with pytest.raises(PlaybookError, match="lifecycle_stage is one of"):
+        parse({"playbooks": [{**STALLED, "actions": [{"set": {"field": "lifecycle_stage", "value": "happy"}}]}]})
+    with session_scope(settings.database_url) as s:
+        for k in range(3):
+            s.add(Account(external_id=f"A{k}", name=f"Account {k}"))
+    with session_scope(settings.database_url) as s:
+        first = s.scalar(select(func.min(Account.id)))
+    playbook = {
+        "key": "weekly",
+        "name": "Weekly",
+        "when": {"schedule": {"every_days": 7}},
+        "actions": [
+            {"set": {"field": "attributes.reviewed", "value": "yes"}},
+            # divides by zero for the first account only: its firing fails, the others do not
+            {"task": {"title": "{{ 10 // (account.id - " + str(first) + ") }} reviews"}},
+        ],
+    }
+    report = run(settings, parse({"playbooks": [playbook]}))
+    assert len(report.fired) == 3
+    with session_scope(settings.database_url) as s:
+        runs = {r.account_id: r for r in s.scalars(select(PlaybookRun))}
+        attrs = dict(s.execute(select(Account.id, Account.attributes)).all())
+        tasks = s.scalar(select(func.count()).select_from(Task))
+    assert not runs[first].ok and runs[first].actions[0]["result"].startswith("failed: ZeroDivisionError")
+    assert attrs[first] == {} and all(attrs[a] == {"reviewed": "yes"} for a in attrs if a != first)
+    assert tasks == 2 and all(r.ok for a, r in runs.items() if a != first)
+    # a week later the schedule fires again for all three (the failed one included)
+    again = run(settings, parse({"playbooks": [playbook]}), now=datetime.now(UTC) + timedelta(days=8))
+    assert len(again.fired) == 3

@@ -177,6 +177,15 @@ class SetAction(Strict):
             return v
         raise ValueError("set: field is lifecycle_stage or attributes.<key>")
 
+    @model_validator(mode="after")
+    def _stage_known(self) -> SetAction:
+        from northstar.accounts.models import LifecycleStage
+
+        stages = [s.value for s in LifecycleStage]
+        if self.field == "lifecycle_stage" and self.value not in stages:
+            raise ValueError(f"set: lifecycle_stage is one of {', '.join(stages)}")
+        return self
+
 
 class Action(Strict):
     task: TaskAction | None = None

@@ -361,20 +361,39 @@ def _cooling(session: Session, key: str, days: int, now: datetime) -> set[int]:
 def _fire_all(settings: Settings, firings: list[Firing], dry_run: bool, report: Report, now: datetime) -> None:
     today = now.date()
     for f in firings:
-        with session_scope(settings.database_url) as session:
-            results = _apply_local(settings, session, f, dry_run, today)
-            run = PlaybookRun(
-                playbook=f.playbook.key,
-                account_id=f.account_id,
-                fired_at=now,
-                dry_run=dry_run,
-                reason=f.reason[:500],
-                event_id=f.event_id,
-                actions=[{k: v for k, v in r.items() if k != "contact_id"} for r in results],
-            )
-            session.add(run)
-            session.flush()
-            run_id = run.id
+        try:
+            with session_scope(settings.database_url) as session:
+                results = _apply_local(settings, session, f, dry_run, today)
+                run = PlaybookRun(
+                    playbook=f.playbook.key,
+                    account_id=f.account_id,
+                    fired_at=now,
+                    dry_run=dry_run,
+                    reason=f.reason[:500],
+                    event_id=f.event_id,
+                    actions=[{k: v for k, v in r.items() if k != "contact_id"} for r in results],
+                )
+                session.add(run)
+                session.flush()
+                run_id = run.id
+        except Exception as exc:  # this firing changed nothing; it is logged as failed and the others go on
+            log.exception("playbook %s failed for account %s", f.playbook.key, f.account_id)
+            results = [{"action": "firing", "result": f"failed: {type(exc).__name__}: {exc}"[:300]}]
+            with session_scope(settings.database_url) as session:
+                session.add(
+                    PlaybookRun(
+                        playbook=f.playbook.key,
+                        account_id=f.account_id,
+                        fired_at=now,
+                        dry_run=dry_run,
+                        reason=f.reason[:500],
+                        event_id=f.event_id,
+                        actions=results,
+                        ok=False,
+                    )
+                )
+            report.fired.append((f.playbook.key, f.account_id, f.reason, results))
+            continue
         if not dry_run:
             _send_remote(settings, f, run_id, results)
         report.fired.append((f.playbook.key, f.account_id, f.reason, results))
