@@ -12,7 +12,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from northstar.accounts.models import Account
+from northstar.accounts.models import Account, Contact
 from northstar.config import Settings
 from northstar.db.engine import session_scope
 from northstar.ingest.service import import_file
@@ -114,6 +114,8 @@ def _customer_base(settings: Settings, tmp_path: Path) -> None:
         "e5,A2,u3,login,2026-01-03T10:00:00Z\ne6,A2,u3,build_dashboard,2026-01-04T10:00:00Z\n"
         "e7,A2,u4,login,2026-03-01T10:00:00Z\ne8,A2,u4,build_dashboard,2026-03-02T10:00:00Z\n"
         "e9,A3,u5,login,2026-01-02T10:00:00Z\n",
+        "contacts": "external_id,account,name,email,role,language\n"
+        "C1,A1,Ann,ann@acme.example,champion,it\nC3,A3,Carl,carl@cobalt.example,champion,en\n",
         "touchpoints": "external_id,account,channel,kind,occurred_at\n"
         "T1,A1,meeting,kickoff,2026-01-10T09:00:00Z\nT2,A2,meeting,kickoff,2026-01-02T09:00:00Z\n"
         "T3,A3,meeting,kickoff,2026-01-03T09:00:00Z\n",
@@ -212,3 +214,42 @@ def test_demo_milestone_days_match_its_raw_events(demo_site) -> None:
         ).fetchall()
     )
     assert measured and measured == raw
+
+
+def test_a_survey_asks_when_a_milestone_is_reached(settings: Settings, tmp_path: Path) -> None:
+    """Issue 7's milestone trigger: an onboarding survey to the accounts that reached "team" lately."""
+    from northstar.surveys.definitions import parse as surveys
+    from northstar.surveys.triggers import due
+
+    _customer_base(settings, tmp_path)
+    as_of = date(2026, 4, 30)
+    refresh(settings, as_of)
+    FILE.save(settings, yaml.safe_dump(MAP))
+    apply_success_maps(settings, as_of)
+    config = surveys(
+        {
+            "surveys": [
+                {
+                    "key": "onboarding-csat",
+                    "type": "csat",
+                    "touchpoint": "onboarding",
+                    "question": {"en": "How was getting started?"},
+                    "trigger": {"when": "milestone", "kind": "team", "within_days": 60},
+                    "audience": ["champion"],
+                }
+            ]
+        }
+    )
+    from datetime import UTC, datetime
+
+    with session_scope(settings.database_url) as s:
+        ids = dict(s.execute(select(Account.external_id, Account.id)).all())
+        # "team" reached: A1 on 01-10, A2 on 03-01 (it has no champion to ask), A3 never
+        c1 = s.scalar(select(Contact.id).where(Contact.external_id == "C1"))
+        late = due(s, config, datetime(2026, 4, 30, 12, tzinfo=UTC))  # 60 days back: only A2's day
+        early = due(s, config, datetime(2026, 3, 5, tzinfo=UTC))  # both days: A1's champion
+        before = due(s, config, datetime(2026, 1, 9, tzinfo=UTC))  # before anyone reached it
+    assert late == [] and before == []
+    assert [(d.survey, d.contact_id, d.trigger) for d in early] == [
+        ("onboarding-csat", c1, f"milestone:team:{ids['A1']}")
+    ]

@@ -96,9 +96,11 @@ class Trigger(Strict):
     * ``ticket_resolved``: the ticket's contact, within ``within_days`` of the resolution;
     * ``touchpoint``: after a touchpoint of ``kind`` (e.g. ``qbr``), its contact or else the audience;
     * ``renewal``: the audience, ``days_before`` a renewal date (asked in the week up to that day);
+    * ``milestone``: the audience, within ``within_days`` of the account reaching the success-map milestone
+      ``kind`` (e.g. ``kind: live``: an onboarding survey once the customer is live);
     * ``schedule``: the audience, again every ``every_days`` (the survey's own setting)."""
 
-    when: Literal["ticket_resolved", "touchpoint", "renewal", "schedule"]  # ("on" would read as YAML's true)
+    when: Literal["ticket_resolved", "touchpoint", "renewal", "schedule", "milestone"]  # ("on" is YAML's true)
     within_days: Annotated[int, Field(ge=1, le=90)] = 7
     days_before: Annotated[int, Field(ge=1, le=365)] = 60
     kind: str | None = None
@@ -107,6 +109,8 @@ class Trigger(Strict):
     def _needs(self) -> Trigger:
         if self.when == "touchpoint" and not self.kind:
             raise ValueError("a touchpoint trigger names the touchpoint's kind (e.g. kind: qbr)")
+        if self.when == "milestone" and not self.kind:
+            raise ValueError("a milestone trigger names the milestone's key as kind (e.g. kind: live)")
         return self
 
 

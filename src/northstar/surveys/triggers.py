@@ -49,7 +49,7 @@ def due(session: Session, config: SurveyConfig, now: datetime | None = None) -> 
         if survey.trigger is None:
             continue
         finder = {"ticket_resolved": _tickets, "touchpoint": _touchpoints, "renewal": _renewals}
-        finder["schedule"] = _schedule
+        finder |= {"schedule": _schedule, "milestone": _milestones}
         out += finder[survey.trigger.when](session, survey, now)
     return list(dict.fromkeys(out))
 
@@ -126,6 +126,35 @@ def _touchpoints(session: Session, survey: Survey, now: datetime) -> list[Due]:
         for c in [contact_id] if contact_id is not None else people.get(account_id, []):
             out.append(Due(survey.key, c, f"touchpoint:{ext}"))
     return out
+
+
+def _milestones(session: Session, survey: Survey, now: datetime) -> list[Due]:
+    """Accounts that reached the milestone recently, on the map version they are measured on now."""
+    from northstar.success.models import MilestoneReached, SuccessStatus
+
+    assert survey.trigger is not None
+    since = (now - timedelta(days=survey.trigger.within_days)).date()
+    rows = session.execute(
+        select(MilestoneReached.account_id)
+        .join(
+            SuccessStatus,
+            and_(
+                SuccessStatus.account_id == MilestoneReached.account_id,
+                SuccessStatus.map_version == MilestoneReached.map_version,
+            ),
+        )
+        .where(
+            MilestoneReached.milestone == survey.trigger.kind,
+            MilestoneReached.reached_on >= since,
+            MilestoneReached.reached_on <= now.date(),
+        )
+    ).all()
+    people = _audience(session, survey, {a for (a,) in rows})
+    return [
+        Due(survey.key, c, f"milestone:{survey.trigger.kind}:{account_id}")
+        for (account_id,) in rows
+        for c in people.get(account_id, [])
+    ]
 
 
 def _renewals(session: Session, survey: Survey, now: datetime) -> list[Due]:
