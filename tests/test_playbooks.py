@@ -249,3 +249,20 @@ def test_a_failing_firing_changes_nothing_and_the_others_go_on(settings: Setting
     # a week later the schedule fires again for all three (the failed one included)
     again = run(settings, parse({"playbooks": [playbook]}), now=datetime.now(UTC) + timedelta(days=8))
     assert len(again.fired) == 3
+
+
+def test_events_read_and_past_their_retention_are_deleted(settings: Settings) -> None:
+    from northstar.playbooks import engine
+    from northstar.playbooks.models import DomainEvent
+
+    old = datetime.now(UTC) - engine.EVENT_RETENTION - timedelta(days=1)
+    run_events(settings, None)  # the reader starts at the end of the (empty) log
+    with session_scope(settings.database_url) as s:
+        s.add(DomainEvent(type="account.created", occurred_at=old, data={}))
+        s.add(DomainEvent(type="account.created", occurred_at=datetime.now(UTC), data={}))
+    run_events(settings, None)  # reads both
+    engine._last_prune = float("-inf")
+    run_events(settings, None)  # nothing new: prunes what was read and is old
+    with session_scope(settings.database_url) as s:
+        kept = s.scalars(select(DomainEvent.occurred_at)).all()
+    assert len(kept) == 1 and kept[0] > old + timedelta(days=1)

@@ -11,6 +11,7 @@ run writes its own rows (marked) and changes nothing else.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any
 
 import httpx
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 import northstar.db.registry  # noqa: F401  (every model known to SQLAlchemy)
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 _jinja = SandboxedEnvironment(autoescape=False)
 EVENT_CURSOR = "playbooks.events"
 WEBHOOK_TIMEOUT = 10.0
+#: Events already read are kept this long (for the audit log's event ids), then deleted.
+EVENT_RETENTION = timedelta(days=30)
+_last_prune = float("-inf")
 
 
 @dataclass
@@ -446,6 +450,14 @@ def run_events(settings: Settings, config: PlaybookConfig | None, limit: int = 1
             select(DomainEvent).where(DomainEvent.id > cursor.position).order_by(DomainEvent.id).limit(limit)
         ).all()
         if not events:
+            global _last_prune
+            if time.monotonic() - _last_prune >= 3600:  # hourly: the events read and past their retention go
+                _last_prune = time.monotonic()
+                session.execute(
+                    delete(DomainEvent).where(
+                        DomainEvent.id <= cursor.position, DomainEvent.occurred_at < _now() - EVENT_RETENTION
+                    )
+                )
             return report
         cursor.position = events[-1].id
         playbooks = [p for p in (config.playbooks if config else []) if p.enabled and p.when.on_events]
