@@ -63,7 +63,10 @@ STALLED = {
         ({**STALLED, "when": {}}, "exactly one trigger"),
         ({**STALLED, "when": {"health_below": {"score": 40, "band": "red"}}}, "a score or a band"),
         (
-            {**STALLED, "actions": [{"task": {"title": "x"}, "set": {"field": "lifecycle_stage", "value": 1}}]},
+            {
+                **STALLED,
+                "actions": [{"task": {"title": "x"}, "set": {"field": "lifecycle_stage", "value": "adoption"}}],
+            },
             "one of task",
         ),
         ({**STALLED, "actions": [{"set": {"field": "segment", "value": 1}}]}, "lifecycle_stage or attributes"),
