@@ -24,7 +24,7 @@ from northstar.feedback.language import detect, parse_languages
 from northstar.feedback.lexicon import matcher, normalise
 from northstar.feedback.models import Feedback
 from northstar.feedback.sentiment import read_examples, training_set
-from northstar.feedback.stored import analyse_stored, any_pending
+from northstar.feedback.stored import analyse_pending, any_pending
 from northstar.feedback.trends import theme_trends
 from northstar.ingest.service import import_file
 
@@ -223,7 +223,7 @@ def test_stored_comments_are_analysed_filtered_and_trended(settings: Settings, t
         assert not any_pending(s)
         f5 = s.scalar(select(Feedback).where(Feedback.external_id == "F5"))
         assert (f5.language, f5.sentiment, f5.themes) == ("ja", "positive", ["usability", "reporting"])
-    assert analyse_stored(settings, everything=True) == 4
+        assert analyse_pending(s, Analyzer.for_settings(settings), everything=True) == 4
 
 
 def test_evaluation_file_errors_name_the_line(tmp_path: Path) -> None:

@@ -121,10 +121,7 @@ def _serve(settings):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def server(site):
     _SITE[:] = [site]
-    # no worker beside this server: with it, a survey POST sometimes waited past the browser's 30 s while the
-    # worker's first cycle ran (the holder was not found; see session 16's note). The worker's own steps are
-    # tested in test_playbooks.py and test_comment_analysis.py.
-    yield from _serve(dataclasses.replace(site, intake_worker=False))
+    yield from _serve(site)
 
 
 @pytest.fixture(scope="module")

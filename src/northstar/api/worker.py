@@ -165,12 +165,12 @@ class _Reloading:
 
 
 def _analyse_comments(settings: Settings) -> None:
-    from northstar.feedback.stored import analyse_stored, any_pending
+    from northstar.feedback.stored import analyse_waiting, any_pending
 
     with session_scope(settings.database_url) as s:
         waiting = any_pending(s)  # a probe first: the analyser (its model, its lexicons) loads only when needed
     if waiting:
-        log.info("comments: %d analysed", analyse_stored(settings))
+        log.info("comments: %d analysed", analyse_waiting(settings))
 
 
 def _ask_surveys(settings: Settings) -> None:

@@ -85,16 +85,14 @@ def analyze_stored(
     """
     from northstar.cli.main import _progress
     from northstar.db.engine import session_scope
-    from northstar.feedback.stored import analyse_stored, pending_count
+    from northstar.feedback.stored import analyse_pending, pending_count
     from northstar.store import open_settings
 
     settings = open_settings()
     analyzer = _analyzer()
-    with session_scope(settings.database_url) as s:
-        total = pending_count(s, everything)
-    with _progress() as bar:
-        task = bar.add_task("analysing comments", total=total or None)
-        done = analyse_stored(settings, analyzer, everything, lambda n: bar.advance(task, n))
+    with session_scope(settings.database_url) as s, _progress() as bar:
+        task = bar.add_task("analysing comments", total=pending_count(s, everything) or None)
+        done = analyse_pending(s, analyzer, everything, lambda n: bar.advance(task, n))
     console.print(f"{done:,} comments analysed.")
 
 

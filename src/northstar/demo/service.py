@@ -115,9 +115,11 @@ def success_config(settings: Settings) -> None:
 
 def analyse_comments(settings: Settings) -> int:
     """Sentiment and themes of the comments not analysed yet (``northstar.feedback.stored``)."""
-    from northstar.feedback.stored import analyse_stored
+    from northstar.feedback.analysis import Analyzer
+    from northstar.feedback.stored import analyse_pending
 
-    return analyse_stored(settings)
+    with session_scope(settings.database_url) as s:
+        return analyse_pending(s, Analyzer.for_settings(settings))
 
 
 #: Snapshot days before the demo's today, so the trends (7, 30 and 90 days) have something to compare.

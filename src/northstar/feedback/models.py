@@ -43,7 +43,7 @@ class Feedback(ExternalIdMixin, TimestampMixin, Base):
         ),
         # one day's measures read the answers of a year from this index alone (health.measures._day_aggregates)
         Index("ix_feedback_day", "submitted_at", "survey_type", "account_id", "score"),
-        # the comments waiting for analysis (feedback.stored.analyse_stored), found without a scan
+        # the comments waiting for analysis (feedback.stored.analyse_pending), found without a scan
         Index(
             "ix_feedback_unanalysed",
             "id",

@@ -1,7 +1,7 @@
 """Analysing the comments in the database: those not yet analysed, or all of them after a lexicon change.
 
 Every path that writes a comment leaves ``sentiment`` NULL (imports and the REST API clear it when a comment
-changes); :func:`analyse_stored` fills it, with ``themes`` and, where the source gave none, ``language``.
+changes); :func:`analyse_pending` fills it, with ``themes`` and, where the source gave none, ``language``.
 Imports and survey answers call it at once; the worker calls it every few seconds for the rest
 (``northstar.api.worker``), and ``northstar feedback analyze-stored --all`` redoes everything.
 """
@@ -47,38 +47,54 @@ def any_pending(session: Session) -> bool:
     return session.scalar(select(Feedback.id).where(_pending(False)).limit(1)) is not None
 
 
-def analyse_stored(
-    settings: Settings,
-    analyzer: Analyzer | None = None,
+def analyse_pending(
+    session: Session,
+    analyzer: Analyzer,
     everything: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Analyse the comments waiting (or, with ``everything``, all), in batches; returns how many.
+    """Analyse the comments waiting (or, with ``everything``, all), in batches; returns how many."""
+    done, last = 0, 0
+    while True:
+        rows = _batch(session, everything, last)
+        if not rows:
+            break
+        found = analyzer.analyze([r.comment for r in rows], [r.language for r in rows])
+        session.execute(
+            update(Feedback),
+            [
+                {"id": r.id, "sentiment": a.sentiment, "themes": list(a.themes), "language": r.language or a.language}
+                for r, a in zip(rows, found, strict=True)
+            ],
+        )
+        done += len(rows)
+        last = rows[-1].id
+        if progress:
+            progress(len(rows))
+    if done:
+        bump(session, "records")
+    return done
 
-    Each batch is analysed with no transaction open and written in a short one of its own, so no writer
-    waits for the analysis (the model trains for seconds at first use). A comment changed meanwhile is not
-    overwritten: its new text keeps its NULL sentiment for the next run."""
+
+def analyse_waiting(settings: Settings, analyzer: Analyzer | None = None) -> int:
+    """The worker's step: each batch is analysed with no transaction open, then written in a short one of
+    its own, so the web app's writes never wait for the analysis (the model trains for seconds at first use).
+    A comment changed meanwhile keeps its new text's NULL sentiment for the next step."""
     done, last = 0, 0
     while True:
         with session_scope(settings.database_url) as session:
-            rows = _batch(session, everything, last)
+            rows = _batch(session, False, last)
         if not rows:
-            break
+            return done
         analyzer = analyzer or Analyzer.for_settings(settings)
         found = analyzer.analyze([r.comment for r in rows], [r.language for r in rows])
         with session_scope(settings.database_url) as session:
             for r, a in zip(rows, found, strict=True):
-                same = [Feedback.id == r.id, Feedback.comment == r.comment]
-                if not everything:
-                    same.append(Feedback.sentiment.is_(None))
                 session.execute(
                     update(Feedback)
-                    .where(*same)
+                    .where(Feedback.id == r.id, Feedback.comment == r.comment, Feedback.sentiment.is_(None))
                     .values(sentiment=a.sentiment, themes=list(a.themes), language=r.language or a.language)
                 )
             bump(session, "records")
         done += len(rows)
         last = rows[-1].id
-        if progress:
-            progress(len(rows))
-    return done

@@ -79,6 +79,11 @@ def import_file(
                         progress(done, 2 * len(rows))
 
                 result = upsert(session, kind, file, rows, cmap, step)
+                if kind.name == "feedback" and (result.inserted or result.updated):
+                    from northstar.feedback.analysis import Analyzer
+                    from northstar.feedback.stored import analyse_pending
+
+                    analyse_pending(session, Analyzer.for_settings(settings))
             session.add(
                 ImportRun(
                     kind=kind.name,
@@ -93,10 +98,6 @@ def import_file(
             )
         if kind.model is None:
             rollup_store(settings).refresh()  # usage metrics see the new batch now
-        elif kind.name == "feedback" and (result.inserted or result.updated):
-            from northstar.feedback.stored import analyse_stored
-
-            analyse_stored(settings)  # after the import's commit: it holds no lock while the model works
         return result
     finally:
         con.close()
