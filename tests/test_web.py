@@ -287,6 +287,73 @@ def test_in_a_real_browser(server, limited_server):
         browser.close()
 
 
+def test_a_form_post_is_committed_before_its_response_starts(site):
+    """A real browser follows a redirect at once: the write must be in the store before the response's first
+    byte, or the page it lands on can be read without it (FastAPI runs a dependency's exit, our commit, after
+    the response unless it is scoped to the function). Read from another connection at ``http.response.start``."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from northstar.feedback.models import SurveyInvitation
+    from northstar.surveys.service import token_hash
+
+    token = survey_links(site, trigger="commit-order")["en"]
+    app = create_app(dataclasses.replace(site, intake_worker=False))
+    seen: list[object] = []
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        if message["type"] == "http.response.start":
+            with session_scope(site.database_url) as s:
+                invitation = s.scalar(select(SurveyInvitation).where(SurveyInvitation.token_hash == token_hash(token)))
+                seen.append((message["status"], invitation.feedback_id))
+
+    body = b"score=9"
+    events = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive():  # type: ignore[no-untyped-def]
+        return events.pop(0) if events else {"type": "http.disconnect"}
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"/s/{token}",
+        "raw_path": f"/s/{token}".encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert len(seen) == 1
+    status, feedback_id = seen[0]
+    assert status == 303 and feedback_id is not None
+    # and every route's session is scoped so (a new page written with the default scope fails here)
+    from northstar.web.security import db
+
+    def sessions(dependant):  # type: ignore[no-untyped-def]
+        for dep in dependant.dependencies:
+            if dep.call is db:
+                yield dep
+            yield from sessions(dep)
+
+    found = [
+        (route.path, dep.scope)
+        for route in app.routes
+        if hasattr(route, "dependant")
+        for dep in sessions(route.dependant)
+    ]
+    assert found and all(scope == "function" for _, scope in found), [f for f in found if f[1] != "function"]
+
+
 def test_every_page_in_every_language(site):
     """Each language's pages render (a translation with a broken placeholder would fail here), with the
     document's language and direction; Arabic is right to left."""

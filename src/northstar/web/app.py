@@ -193,7 +193,7 @@ def create_app(settings: Settings) -> FastAPI:
         password: str = Form(...),
         csrf: str = Form(""),
         next: str = Form("/accounts"),
-        session: Session = Depends(db),
+        session: Session = Depends(db, scope="function"),
     ) -> Response:
         check_csrf(request, csrf)
         user = authenticate(session, email, password)
@@ -213,7 +213,7 @@ def create_app(settings: Settings) -> FastAPI:
         return RedirectResponse("/login", status_code=303)
 
     @app.get("/")
-    def home(request: Request, session: Session = Depends(db)) -> Response:
+    def home(request: Request, session: Session = Depends(db, scope="function")) -> Response:
         current_user(request, session)
         return RedirectResponse("/accounts", status_code=303)
 
@@ -258,7 +258,7 @@ def create_app(settings: Settings) -> FastAPI:
         sort: str = "name",
         desc: bool = False,
         page: int = 1,
-        session: Session = Depends(db),
+        session: Session = Depends(db, scope="function"),
     ) -> Response:
         user = current_user(request, session)
         require(user, Permission.VIEW_ACCOUNTS)
@@ -294,7 +294,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     @app.get("/accounts/{ref}", response_class=HTMLResponse)
-    def account_page(request: Request, ref: str, session: Session = Depends(db)) -> Response:
+    def account_page(request: Request, ref: str, session: Session = Depends(db, scope="function")) -> Response:
         user = current_user(request, session)
         require(user, Permission.VIEW_ACCOUNTS)
         try:

@@ -154,7 +154,7 @@ def heatmap(d: Dashboard) -> dict[str, object]:
 
 
 @router.get("/dashboards")
-def dashboards_page(request: Request, session: Session = Depends(db)) -> Response:
+def dashboards_page(request: Request, session: Session = Depends(db, scope="function")) -> Response:
     settings: Settings = request.app.state.settings
     user = current_user(request, session)
     require(user, Permission.VIEW_DASHBOARDS)

@@ -48,7 +48,9 @@ def results(settings: Settings, today: date, by: str, scope: Scope) -> dict[str,
 
 
 @router.get("/feedback")
-def feedback_page(request: Request, by: str = "quarter", page: int = 1, session: Session = Depends(db)) -> Response:
+def feedback_page(
+    request: Request, by: str = "quarter", page: int = 1, session: Session = Depends(db, scope="function")
+) -> Response:
     settings: Settings = request.app.state.settings
     user = current_user(request, session)
     require(user, Permission.VIEW_DASHBOARDS)

@@ -72,7 +72,12 @@ def safe_path(target: str, default: str = "/accounts") -> str:
 
 
 def db(request: Request):  # type: ignore[no-untyped-def]
-    """A request-scoped session on the app's operational store."""
+    """A session on the app's operational store for one request, used as ``Depends(db, scope="function")``.
+
+    The scope matters: FastAPI's default runs a dependency's exit after the response is sent, so the
+    commit would come after the browser got its redirect, and the page it follows to could be read before
+    the write is there (a survey's score tap showed the question again). With ``scope="function"`` the
+    commit is done, or has failed into an error page, before a byte of the response leaves."""
     with session_scope(request.app.state.settings.database_url) as session:
         yield session
 

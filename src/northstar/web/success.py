@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/success")
-def success_page(request: Request, session: Session = Depends(db)) -> Response:
+def success_page(request: Request, session: Session = Depends(db, scope="function")) -> Response:
     settings: Settings = request.app.state.settings
     user = current_user(request, session)
     require(user, Permission.VIEW_DASHBOARDS)

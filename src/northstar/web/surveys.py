@@ -7,6 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from northstar import i18n
 from northstar.auth.models import User
@@ -53,15 +55,21 @@ def _page(request: Request, token: str, session: Session, status_code: int = 200
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)
-def survey_page(request: Request, token: str, session: Session = Depends(db)) -> Response:
+def survey_page(request: Request, token: str, session: Session = Depends(db, scope="function")) -> Response:
     return _page(request, token, session)
 
 
 @router.post("/s/{token}")
-async def survey_answer(request: Request, token: str, session: Session = Depends(db)) -> Response:
+async def survey_answer(request: Request, token: str, session: Session = Depends(db, scope="function")) -> Response:
     """The score (``score``), or the follow-up (``comment`` and ``q_<key>`` answers, ``step=more``). A link
-    answered before is told so politely (409), an expired one that it has closed (410)."""
+    answered before is told so politely (409), an expired one that it has closed (410). The form is read
+    asynchronously (its fields are open-ended: ``q_<key>``); the store is used from the thread pool, as in the
+    synchronous routes, so a wait on the database never holds the event loop."""
     form = await request.form()
+    return await run_in_threadpool(_answer, request, token, session, form)
+
+
+def _answer(request: Request, token: str, session: Session, form: FormData) -> Response:
     invitation = find(session, token)
     current = state(invitation)
     if invitation is None or current in (State.UNKNOWN, State.EXPIRED):
@@ -86,7 +94,7 @@ async def survey_answer(request: Request, token: str, session: Session = Depends
 
 
 @router.get("/admin/surveys")
-def surveys_admin(request: Request, saved: bool = False, session: Session = Depends(db)) -> Response:
+def surveys_admin(request: Request, saved: bool = False, session: Session = Depends(db, scope="function")) -> Response:
     """The surveys' definitions as YAML, for CS operations to edit (checked on save; versions kept)."""
     user = current_user(request, session)
     require(user, Permission.MANAGE_CONFIG)
@@ -96,7 +104,7 @@ def surveys_admin(request: Request, saved: bool = False, session: Session = Depe
 
 @router.post("/admin/surveys")
 def surveys_save(
-    request: Request, text: str = Form(""), csrf: str = Form(""), session: Session = Depends(db)
+    request: Request, text: str = Form(""), csrf: str = Form(""), session: Session = Depends(db, scope="function")
 ) -> Response:
     user = form_user(request, session, csrf, Permission.MANAGE_CONFIG)
     try:

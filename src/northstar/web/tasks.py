@@ -59,7 +59,7 @@ def _active_users(session: Session) -> list[User]:
 
 
 @router.get("/tasks")
-def tasks_inbox(request: Request, view: str = "due", session: Session = Depends(db)) -> Response:
+def tasks_inbox(request: Request, view: str = "due", session: Session = Depends(db, scope="function")) -> Response:
     user = current_user(request, session)
     try:
         chosen = View(view)
@@ -93,7 +93,7 @@ def new_task(
     form_key: str = Form(""),
     back: str = Form("/tasks"),
     csrf: str = Form(""),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     user = _editor(request, session, csrf)
     try:
@@ -117,7 +117,7 @@ def new_task(
 
 
 @router.get("/tasks/{task_id}")
-def task_page(request: Request, task_id: int, session: Session = Depends(db)) -> Response:
+def task_page(request: Request, task_id: int, session: Session = Depends(db, scope="function")) -> Response:
     user = current_user(request, session)
     task = _visible_task(request, session, user, task_id)
     account = session.get(Account, task.account_id) if task.account_id else None
@@ -152,7 +152,7 @@ def task_action(
     body: str = Form(""),
     assignee_id: str = Form(""),
     csrf: str = Form(""),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     user = _editor(request, session, csrf)
     task = _visible_task(request, session, user, task_id)
@@ -182,7 +182,7 @@ def log_touch(
     summary: str = Form(""),
     form_key: str = Form(""),
     csrf: str = Form(""),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     user = _editor(request, session, csrf)
     account = _account_for(request, session, user, ref)
@@ -204,7 +204,7 @@ def override_health(
     expires_on: str = Form(""),
     form_key: str = Form(""),
     csrf: str = Form(""),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     """A CSM's judgement over the computed health, with its reason and expiry (shown at once in the
     portfolio; every snapshot applies it until it expires)."""

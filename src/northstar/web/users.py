@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/settings/password")
-def password_form(request: Request, done: bool = False, session: Session = Depends(db)) -> Response:
+def password_form(request: Request, done: bool = False, session: Session = Depends(db, scope="function")) -> Response:
     user = current_user(request, session)
     return render(request, "password.html", user, error=None, done=done)
 
@@ -32,7 +32,7 @@ def password_change(
     new: str = Form(""),
     repeat: str = Form(""),
     csrf: str = Form(""),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     check_csrf(request, csrf)
     user = current_user(request, session)
@@ -54,7 +54,7 @@ def _admin(request: Request, session: Session) -> User:
 
 
 @router.get("/admin/users")
-def users_page(request: Request, session: Session = Depends(db)) -> Response:
+def users_page(request: Request, session: Session = Depends(db, scope="function")) -> Response:
     return _users_page(request, session, _admin(request, session))
 
 
@@ -79,7 +79,7 @@ def users_create(
     role: str = Form("csm"),
     password: str = Form(""),
     csrf: str = Form(""),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     check_csrf(request, csrf)
     user = _admin(request, session)
@@ -105,7 +105,7 @@ def users_update(
     role: str = Form(""),
     active: str = Form(""),
     csrf: str = Form(""),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     check_csrf(request, csrf)
     admin = _admin(request, session)
@@ -126,7 +126,7 @@ def choose_language(
     lang: str = Form(""),
     next: str = Form("/accounts"),
     csrf: str = Form(""),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     """The interface's language for this browser (a cookie) and, when signed in, for the user (kept on the
     user, and brought back to any browser the user signs in from)."""

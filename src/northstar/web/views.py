@@ -23,7 +23,7 @@ def save(
     name: str = Form(""),
     query: str = Form(""),
     csrf: str = Form(""),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     check_csrf(request, csrf)
     user = current_user(request, session)
@@ -42,7 +42,11 @@ def save(
 
 @router.post("/views/{view_id}/delete")
 def remove(
-    request: Request, view_id: int, page: str = Form("accounts"), csrf: str = Form(""), session: Session = Depends(db)
+    request: Request,
+    view_id: int,
+    page: str = Form("accounts"),
+    csrf: str = Form(""),
+    session: Session = Depends(db, scope="function"),
 ) -> Response:
     check_csrf(request, csrf)
     user = current_user(request, session)
