@@ -141,6 +141,20 @@ def pg_ibis(postgres_server: str):
 SITE_PASSWORD = "correct horse battery"
 
 
+def sign_in(settings: Settings, email: str, password: str = SITE_PASSWORD):  # type: ignore[no-untyped-def]
+    """A test client of the web app signed in as ``email``."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from northstar.web.app import create_app
+
+    client = TestClient(create_app(settings))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    assert client.post("/login", data={"email": email, "password": password, "csrf": token}).status_code == 200
+    return client
+
+
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory: pytest.TempPathFactory):
     """Makes a small demo company with health history and two users: the CSM owning the first owned account

@@ -30,7 +30,7 @@ READ = Depends(require_key(KeyScope.READ))
 WRITE = Depends(require_key(KeyScope.WRITE))
 SINGULAR = {"accounts": "account", "contacts": "contact", "subscriptions": "subscription", "invoices": "invoice"}
 SINGULAR |= {"tickets": "ticket", "touchpoints": "touchpoint", "feedback": "feedback", "assessments": "assessment"}
-SINGULAR |= {"success_plans": "success plan", "goals": "goal"}
+SINGULAR |= {"success_plans": "success plan", "goals": "goal", "enrolments": "enrolment"}
 
 
 class Problem(BaseModel):

@@ -45,8 +45,8 @@ def run(
     - refresh the usage rollups at most every ``rollup_interval`` seconds while events keep arriving;
     - at start and every ``portfolio_interval`` seconds: assign personas, refresh the portfolio's figures
       (records written through the REST API or an import show their MRR and last touch within that time),
-      evaluate the success maps, run the state-triggered playbooks, and build the unfiltered dashboard into
-      the cache;
+      evaluate the success maps, measure the success vehicles' effects, run the state-triggered playbooks, and
+      build the unfiltered dashboard into the cache;
     - analyse new comments every ``comment_interval`` seconds (``northstar.feedback.stored``);
     - when e-mail is set up, send the surveys their triggers make due, once a day (``northstar surveys run``).
     """
@@ -66,6 +66,7 @@ def run(
     applier: Applier | None = None
     last_rollup, dirty = time.monotonic(), False
     last_portfolio = last_surveys = last_comments = float("-inf")
+    measuring: threading.Thread | None = None
     try:
         while not stop.is_set():
             try:
@@ -90,6 +91,8 @@ def run(
                     _timed("personas", apply_personas, settings)  # by their rules, before the figures
                     _timed("portfolio", refresh, settings, today)
                     _timed("success maps", apply_success_maps, settings, today)  # on the fresh figures
+                    # the vehicles' effects (a bootstrap: slow) in a thread of their own, not holding the loop
+                    measuring = _in_background(measuring, "vehicle effects", _measure_vehicles, settings, today)
                     _timed("playbooks", apply_playbooks, settings)  # the state-triggered ones, on all of it
                     _timed("dashboard", dashboard, settings, today)  # warm: the first visitor reads it built
                 if time.monotonic() - last_comments >= comment_interval:
@@ -122,6 +125,22 @@ def _timed(name: str, step, *args):  # noqa: ANN001, ANN002, ANN202
         took = time.monotonic() - started
         if took >= SLOW_STEP:
             log.warning("%s took %.1f s", name, took)
+
+
+def _in_background(running: threading.Thread | None, name: str, step, *args) -> threading.Thread | None:  # noqa: ANN001
+    """``step(*args)`` in a daemon thread, unless the last one still runs (then that one is kept)."""
+    if running is not None and running.is_alive():
+        return running
+
+    def work() -> None:
+        try:
+            _timed(name, step, *args)
+        except Exception:
+            log.exception("%s failed; tried again at the next refresh", name)
+
+    thread = threading.Thread(target=work, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def _playbook_events(settings: Settings, stop: threading.Event, interval: float = 0.5) -> None:
@@ -162,6 +181,14 @@ class _Reloading:
                 log.exception("playbooks: %s cannot be used; keeping none until it is fixed", path)
                 self.config = None
         return self.config
+
+
+def _measure_vehicles(settings: Settings, today) -> None:  # noqa: ANN001
+    from northstar.success.programs import measured
+    from northstar.success.vehicles import FILE
+
+    if FILE.exists(settings):
+        measured(settings, today)
 
 
 def _analyse_comments(settings: Settings) -> None:

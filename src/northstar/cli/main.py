@@ -16,6 +16,8 @@ from northstar.cli.feedback import feedback_app
 from northstar.cli.playbooks import playbooks_app
 from northstar.cli.success import personas_app, success_app
 from northstar.cli.surveys import surveys_app
+from northstar.cli.vehicles import vehicles_app
+from northstar.health import TARGETS
 
 app = typer.Typer(
     help="Northstar: open-source customer success. Data lives in NORTHSTAR_HOME (default ./northstar-data).",
@@ -42,6 +44,7 @@ app.add_typer(surveys_app, name="surveys")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(personas_app, name="personas")
 app.add_typer(success_app, name="success")
+app.add_typer(vehicles_app, name="vehicles")
 app.add_typer(playbooks_app, name="playbooks")
 console = Console()
 err = Console(stderr=True)
@@ -139,7 +142,7 @@ def _serve(host: str, port: int) -> None:
 
 KIND_HELP = (
     "accounts, contacts, users, subscriptions, invoices, tickets, touchpoints, feedback, assessments, success_plans, "
-    "goals, events"
+    "goals, enrolments, events"
 )
 
 
@@ -742,6 +745,12 @@ def _account_ref(settings, ref: str) -> tuple[int, str]:  # type: ignore[no-unty
         return acc.id, f"{acc.name} ({acc.external_id})"
 
 
+def _check_target(target: str) -> None:
+    if target not in TARGETS:
+        err.print(f"[red]--target is one of {', '.join(TARGETS)}[/red]")
+        raise typer.Exit(2)
+
+
 @risk_app.command("backtest")
 def risk_backtest(
     as_of: list[str] = typer.Option(..., "--as-of", help="An observation day (repeat for several; pooled)."),
@@ -749,9 +758,11 @@ def risk_backtest(
     lead: int = typer.Option(0, help="Days skipped before the horizon starts (an outcome already under way)."),
     months: int = typer.Option(12, help="Monthly observations the model trains on, before the first day."),
     model: bool = typer.Option(True, help="Train and test the risk model too (--no-model: scorecards only)."),
+    target: str = typer.Option("churn", "--target", help="churn (churn or contraction) or expansion."),
 ) -> None:
     """Score past days and check against what happened: the risk model (trained only on what was known
     before the first day) and every health scorecard: AUC, PR-AUC, top-decile lift, Brier, calibration.
+    With --target expansion: the expansion-propensity model alone.
 
     Example: [bold]northstar risk backtest --as-of 2026-04-01 --as-of 2026-07-01[/bold]
     """
@@ -762,13 +773,13 @@ def risk_backtest(
     days = sorted(date.fromisoformat(d) for d in as_of)
     with _progress() as bar:
         task = bar.add_task("back-testing", total=None)
-        result = scorecard_backtest(settings, days, horizon, lead)
-        evaluations = list(result.results)
-        if model:
-            evaluations.insert(0, model_backtest(settings, days, horizon, lead, months)[0])
+        _check_target(target)
+        evaluations = list(scorecard_backtest(settings, days, horizon, lead).results) if target == "churn" else []
+        if model or target != "churn":
+            evaluations.insert(0, model_backtest(settings, days, horizon, lead, months, target)[0])
         bar.update(task, completed=1, total=1)
     table = Table("predictor", "accounts", "positives", "base rate", "AUC", "PR-AUC", "top-decile lift", "Brier")
-    table.title = f"Churn or contraction within {horizon} days of {', '.join(map(str, days))}"
+    table.title = f"{TARGETS[target].capitalize()} within {horizon} days of {', '.join(map(str, days))}"
     for e in evaluations:
         r = e.row()
         table.add_row(
@@ -834,10 +845,12 @@ def risk_train(
     months: int = typer.Option(12, help="Monthly observations to learn from."),
     horizon: int = typer.Option(90, help="Churn or contraction within this many days."),
     lead: int = typer.Option(0, help="Days skipped before the horizon starts."),
+    target: str = typer.Option("churn", "--target", help="churn (churn or contraction) or expansion."),
 ) -> None:
-    """Train the churn-risk model and keep it in the data folder (models/risk.pkl).
+    """Train the churn-risk model and keep it in the data folder (models/risk.pkl); with --target expansion,
+    the expansion-propensity model (models/expansion.pkl), which `northstar success signals` then shows.
 
-    Example: [bold]northstar risk train --months 18[/bold]
+    Example: [bold]northstar risk train --months 18 --target expansion[/bold]
     """
     from northstar.health.risk import model_path, train
     from northstar.store import open_settings
@@ -847,15 +860,16 @@ def risk_train(
     with _progress() as bar:
         task = bar.add_task(f"training on {months} months of observations", total=None)
         try:
-            model, data = train(settings, day, months, horizon, lead)
+            model, data = train(settings, day, months, horizon, lead, target)
         except ValueError as exc:
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
         bar.update(task, completed=1, total=1)
-    model.save(model_path(settings))
+    path = model_path(settings, target)
+    model.save(path)
     console.print(
         f"trained on {len(data):,} examples from {model.trained_on[0]} to {model.trained_on[-1]} "
-        f"({data['label'].mean():.1%} churned or contracted within {horizon} days); saved to {model_path(settings)}"
+        f"({data['label'].mean():.1%} with {TARGETS[target]} within {horizon} days); saved to {path}"
     )
 
 
@@ -867,8 +881,10 @@ def risk_score(
     all_drivers: bool = typer.Option(
         False, "--all-drivers", help="Drivers for every account (default: those with above-average risk)."
     ),
+    target: str = typer.Option("churn", "--target", help="churn (churn or contraction) or expansion."),
 ) -> None:
-    """Each paying account's probability of churn or contraction, with its three main drivers.
+    """Each paying account's probability of churn or contraction (or, with --target expansion, of expanding),
+    with its three main drivers.
 
     Example: [bold]northstar risk score --format csv > risk.csv[/bold]
     """
@@ -879,16 +895,17 @@ def risk_score(
     settings = open_settings()
     day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
     try:
-        model = RiskModel.load(model_path(settings))
+        _check_target(target)
+        model = RiskModel.load(model_path(settings, target))
     except FileNotFoundError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{exc}[/red]" + (" (with --target expansion)" if target != "churn" else ""))
         raise typer.Exit(1) from None
     out = _named(settings, risk_of(settings, model, day, explain_above=0.0 if all_drivers else None))
     if fmt == "csv":
         sys.stdout.write(out.to_csv(index=False))
         return
-    title = f"Churn or contraction within {model.horizon} days, as of {day}"
-    table = Table("account", "name", "risk", "drivers (strongest first)", title=title)
+    title = f"{TARGETS[target].capitalize()} within {model.horizon} days, as of {day}"
+    table = Table("account", "name", "probability", "drivers (strongest first)", title=title)
     for r in out.head(limit).itertuples():
         drivers = [d for d in (r.driver_1, r.driver_2, r.driver_3) if isinstance(d, str)]
         table.add_row(r.account, r.name, f"{r.risk:.1%}", ", ".join(drivers))

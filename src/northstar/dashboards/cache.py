@@ -41,8 +41,9 @@ def cache_key(settings: Settings, kind: str, key: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def remember(settings: Settings, kind: str, key: str, build: Callable[[], T]) -> T:
-    """``build()``'s answer for ``key``, from the cache while the data versions it was made under hold."""
+def remember(settings: Settings, kind: str, key: str, build: Callable[[], T] | None) -> T | None:
+    """``build()``'s answer for ``key``, from the cache while the data versions it was made under hold. With
+    ``build`` None, only what is cached: None when it is not (a page that should not wait for it)."""
     name = cache_key(settings, kind, key)
     with _lock:
         if name in _memory:
@@ -51,6 +52,8 @@ def remember(settings: Settings, kind: str, key: str, build: Callable[[], T]) ->
     path = _folder(settings) / f"{kind}-{name}.pkl"
     found = _read(path)
     if found is None:
+        if build is None:
+            return None
         found = build()
         _write(path, found)
     with _lock:

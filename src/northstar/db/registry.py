@@ -11,7 +11,14 @@ from northstar.playbooks.models import Cursor, DomainEvent, PlaybookMember, Play
 from northstar.portfolio.models import AccountSummary
 from northstar.revenue.models import ExchangeRate, Invoice, Subscription
 from northstar.savedviews.models import SavedView
-from northstar.success.models import Assessment, MilestoneReached, SuccessGoal, SuccessPlan, SuccessStatus
+from northstar.success.models import (
+    Assessment,
+    MilestoneReached,
+    SuccessGoal,
+    SuccessPlan,
+    SuccessStatus,
+    VehicleEnrolment,
+)
 from northstar.support.models import Ticket
 from northstar.tasks.models import Task, TaskComment
 from northstar.touchpoints.models import Touchpoint
@@ -43,6 +50,7 @@ __all__ = [
     "SuccessGoal",
     "SuccessPlan",
     "SuccessStatus",
+    "VehicleEnrolment",
     "Task",
     "TaskComment",
     "Ticket",

@@ -289,3 +289,13 @@ PLAN_GOALS = {
         "inputs": {"hours_per_integration": 16.0, "hourly_cost": 75.0, "hours_per_dashboard": 3.0},
     },
 }
+#: The demo's success vehicles (demo/vehicles.yaml) and the effect each really has, which the effect estimates
+#: must recover (docs/demo-data.md): the key feature whose first use is the milestone it serves, and the
+#: log-odds its enrolment adds to the monthly chance of adopting that feature while it runs (the 3 months after
+#: the month of enrolment).
+#: The webinars do nothing: an honest estimate of them includes zero.
+VEHICLE_EFFECTS = {
+    "dashboard_academy": ("build_dashboard", 2.0),
+    "automation_bootcamp": ("create_automation", 1.5),
+    "reporting_webinars": ("schedule_report", 0.0),
+}

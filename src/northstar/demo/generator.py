@@ -42,7 +42,7 @@ from northstar.demo import catalog as C
 from northstar.demo.phrases import pick
 from northstar.feedback.models import Feedback, SurveyInvitation
 from northstar.revenue.models import Invoice, Subscription
-from northstar.success.models import Assessment, SuccessGoal, SuccessPlan
+from northstar.success.models import Assessment, SuccessGoal, SuccessPlan, VehicleEnrolment
 from northstar.support.models import Ticket
 from northstar.touchpoints.models import Touchpoint
 from northstar.usage.store import EventStore
@@ -52,6 +52,11 @@ Progress = Callable[[str, float], None]  # (stage, fraction of the whole build d
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def adoption_hazard(fit: np.ndarray, feature: int) -> np.ndarray:
+    """The monthly chance that an account adopts key feature ``feature`` (from the month after it arrives)."""
+    return sigmoid(-2.6 + 1.3 * fit - 0.3 * feature)  # type: ignore[return-value]
 
 
 def add_months(d: date, n: int) -> date:
@@ -115,8 +120,16 @@ class DemoBuilder:
                 "assessments",
                 "success_plans",
                 "goals",
+                "enrolments",
             )
         }
+        #: Per enrolment of the demo's vehicles: what happened and what would have without it (the truth file).
+        self.vehicle_truth: list[dict[str, Any]] = []
+        #: (account index, month) -> the day the account's tracked feature was first drawn that month, shown or
+        #: not (a feature not adopted yet shows as a dashboard view): the counterfactual first-use day comes
+        #: from these draws.
+        self._draws: dict[tuple[int, int], date] = {}
+        self._tracked = np.zeros(0, np.int64)
         self.event_rows = 0
         self._ids: dict[str, int] = {}
 
@@ -130,10 +143,12 @@ class DemoBuilder:
         self._staff(admin_password)
         self._accounts()
         self._contacts()
+        self._vehicles()
         self.progress("simulating 24 months", 0.1)
         self._simulate()
         self._plans()
         self.progress("writing the operational store", 0.85)
+        self._vehicle_outcomes()
         self._write_sql()
         self._write_truth()
         self.progress("done", 1.0)
@@ -207,7 +222,7 @@ class DemoBuilder:
         )
         # Key-feature adoption: a monthly hazard from arrival on, by fit; some adopted before the window.
         for f in range(len(C.KEY_FEATURES)):
-            hazard = sigmoid(-2.6 + 1.3 * fit - 0.3 * f)
+            hazard = adoption_hazard(fit, f)
             wait = rng.geometric(np.clip(hazard, 1e-4, 1)) - 1
             self.truth.adopt_month[:, f] = np.minimum(self.arrival + 1 + wait, 10_000)
         first = cfg.first_month
@@ -765,6 +780,9 @@ class DemoBuilder:
         not_adopted = key & (t.adopt_month[acc, feature] > m)
         ev = np.where(not_adopted, 1, ev)  # a feature not adopted yet shows up as a dashboard view
         seconds = rng.integers(0, days_in_window * 86400, total)
+        if len(self._tracked):
+            self._note_draws(m, month, acc, key, feature, seconds)
+            self._go_live(m, month, acc, user, seconds)
         base = np.datetime64(month.isoformat(), "s")
         ts = (base + seconds.astype("timedelta64[s]")).astype("datetime64[us]")
         start = self.event_rows
@@ -787,6 +805,136 @@ class DemoBuilder:
         order = pc.sort_indices(table, [("timestamp", "ascending")])
         store.write_arrow(table.take(order))
         self.event_rows += total
+
+    def _note_draws(
+        self, m: int, month: date, acc: np.ndarray, key: np.ndarray, feature: np.ndarray, seconds: np.ndarray
+    ) -> None:
+        """The first draw this month of each enrolled account's tracked feature, whether shown or not."""
+        hit = key & (feature == self._tracked[acc])
+        if not hit.any():
+            return
+        for i, sec in zip(acc[hit].tolist(), seconds[hit].tolist(), strict=True):
+            day = month + timedelta(days=int(sec) // 86400)
+            if (i, m) not in self._draws or day < self._draws[(i, m)]:
+                self._draws[(i, m)] = day
+
+    def _vehicles(self) -> None:
+        """Who the demo's vehicles will enrol, and their real effect on adoption (catalog.VEHICLE_EFFECTS).
+
+        An account whose map's second milestone a vehicle serves (the step after going live) may be enrolled
+        as that step starts: within two weeks of the day it goes live (its N-th distinct active user, as its map
+        says), found while the events are drawn (:meth:`_go_live`). The choice follows what a CSM sees, segment
+        and seats (bigger accounts are enrolled more, and they also use the product more, so a plain comparison
+        flatters the vehicle), never the latent fit. While the enrolment runs (the 3 months after the month the
+        account went live, so that it never acts before the step began) the feature's monthly adoption chance
+        h becomes h' = sigmoid(logit(h) + delta): a second, independent chance (h' - h) / (1 - h) is drawn each
+        month beside the account's own adoption month, which is kept as what would have happened without it.
+        Its own random stream: the draws before the simulation are unchanged (those after differ: adoption
+        changes who churns and grows)."""
+        rng = np.random.default_rng([self.cfg.seed, 11])
+        maps = yaml.safe_load(Path(__file__).with_name("success_maps.yaml").read_text(encoding="utf-8"))
+        second = {m["persona"]: m["milestones"][1]["key"] for m in maps["maps"]}
+        live = {m["persona"]: m["milestones"][0]["criteria"][0]["active_users"] for m in maps["maps"]}
+        config = yaml.safe_load(Path(__file__).with_name("vehicles.yaml").read_text(encoding="utf-8"))
+        serving = {ms: v["key"] for v in config["vehicles"] for ms in v["serves"]}
+        n = self.cfg.accounts
+        median_seats = float(np.median(self.seats0))
+        p_enrol = sigmoid(
+            -0.5 + 0.7 * (self.seg == 2) + 0.35 * (self.seg == 1) + 0.2 * np.log(self.seats0 / median_seats)
+        )
+        u_enrol = rng.random(n)
+        self._u_day, self._u_boost, self._u_done = rng.integers(0, 15, n), rng.random((n, 3)), rng.random(n)
+        self._tracked = np.full(n, -1, np.int64)
+        self._vehicle_of: dict[int, str] = {}
+        self._live_need = np.zeros(n, np.int64)
+        self._seen_users: dict[int, set[int]] = {}
+        for i in range(n):
+            persona = C.PERSONAS[self.persona[i]][0]
+            key = serving.get(second.get(persona, ""))
+            if key is None or u_enrol[i] >= p_enrol[i]:
+                continue
+            self._vehicle_of[i] = key
+            self._tracked[i] = C.KEY_FEATURES.index(C.VEHICLE_EFFECTS[key][0])
+            self._live_need[i] = live[persona]
+            self._seen_users[i] = set()
+
+    def _go_live(self, m: int, month: date, acc: np.ndarray, user: np.ndarray, seconds: np.ndarray) -> None:
+        """Accounts to be enrolled that go live this month (their N-th distinct active user), enrolled then."""
+        waiting = np.fromiter(self._seen_users, np.int64) if self._seen_users else np.zeros(0, np.int64)
+        hit = np.isin(acc, waiting)
+        if not hit.any():
+            return
+        order = np.argsort(seconds[hit], kind="stable")
+        for i, u, sec in zip(
+            acc[hit][order].tolist(), user[hit][order].tolist(), seconds[hit][order].tolist(), strict=True
+        ):
+            seen = self._seen_users.get(i)
+            if seen is None:
+                continue
+            seen.add(u)
+            if len(seen) >= self._live_need[i]:
+                del self._seen_users[i]
+                self._enrol(i, m, month + timedelta(days=int(sec) // 86400))
+
+    def _enrol(self, i: int, m: int, live_day: date) -> None:
+        t, key = self.truth, self._vehicle_of[i]
+        on = live_day + timedelta(days=int(self._u_day[i]))
+        if on >= self.cfg.as_of:
+            return
+        feature_name, delta = C.VEHICLE_EFFECTS[key]
+        f = C.KEY_FEATURES.index(feature_name)
+        h = float(adoption_hazard(np.array([t.fit[i]]), f)[0])
+        extra = (float(sigmoid(np.log(h / (1 - h)) + delta)) - h) / (1 - h)
+        without = int(t.adopt_month[i, f])
+        boosted = 10_000
+        for k, month in enumerate(range(m + 1, m + 4)):
+            if month >= int(self.arrival[i]) + 1 and self._u_boost[i, k] < extra:
+                boosted = month
+                break
+        t.adopt_month[i, f] = min(without, boosted)  # only months after this one change: none is drawn yet
+        eid = self.next_id("enrolments")
+        finished = on + timedelta(days=45 + int(self._u_done[i] * 45))
+        done = self._u_done[i] < 0.8 and finished < self.cfg.as_of
+        self.rows["enrolments"].append(
+            {
+                "id": eid,
+                "external_id": f"ENR-{eid:06d}",
+                "account_id": i + 1,
+                "contact_id": int(self.contact_offset[i]) + 2,  # the champion takes part
+                "vehicle": key,
+                "enrolled_on": on,
+                "completed_on": finished if done else None,
+                "status": "completed" if done else ("dropped" if finished < self.cfg.as_of else "enrolled"),
+                "source": "demo",
+            }
+        )
+        self.vehicle_truth.append(
+            {
+                "account_id": i + 1,
+                "vehicle": key,
+                "live_on": live_day,
+                "enrolled_on": on,
+                "delta": delta,
+                "adopt_month_without": without,
+                "adopt_month_with": int(t.adopt_month[i, f]),
+            }
+        )
+
+    def _vehicle_outcomes(self) -> None:
+        """Each enrolment's first use of its feature as it happened, and as it would have without the vehicle:
+        the first draw of the feature from the month it was adopted in, in either world. (The draws are those
+        of the world with the vehicle; without it, an account adopting later churns a little more often, which
+        the counterfactual leaves out, so the true effect written here is a shade conservative.)"""
+        months = self.cfg.months
+        for row in self.vehicle_truth:
+            i = row["account_id"] - 1
+
+            def first_use(adopted: int, i: int = i) -> date | None:
+                days = [self._draws[(i, m)] for m in range(max(adopted, 0), months) if (i, m) in self._draws]
+                return min(days) if days else None
+
+            row["first_use_with"] = first_use(row["adopt_month_with"])
+            row["first_use_without"] = first_use(row["adopt_month_without"])
 
     def _finish(self, active: np.ndarray) -> None:
         today = self.cfg.as_of
@@ -870,6 +1018,7 @@ class DemoBuilder:
             ("assessments", Assessment),
             ("success_plans", SuccessPlan),
             ("goals", SuccessGoal),
+            ("enrolments", VehicleEnrolment),
         ]
         with engine.begin() as conn:
             for name, model in order:
@@ -918,6 +1067,8 @@ class DemoBuilder:
             }
         )
         pq.write_table(table, self.settings.home / "demo_truth.parquet")
+        if self.vehicle_truth:
+            pq.write_table(pa.Table.from_pylist(self.vehicle_truth), self.settings.home / "demo_vehicles_truth.parquet")
         cfg = asdict(self.cfg)
         cfg["as_of"] = self.cfg.as_of.isoformat()
         (self.settings.home / "demo.json").write_text(json.dumps(cfg, indent=2))

@@ -99,7 +99,7 @@ def build_demo(
 
 
 #: The demo company's success configuration, written into its data folder (docs/demo-data.md).
-SUCCESS_FILES = ("personas", "success_maps", "playbooks", "roi", "expansion")
+SUCCESS_FILES = ("personas", "success_maps", "playbooks", "roi", "expansion", "vehicles")
 
 
 def success_config(settings: Settings) -> None:

@@ -32,16 +32,17 @@ class Backtest:
 
 
 def model_backtest(
-    settings: Settings, days: list[date], horizon: int = 90, lead: int = 0, months: int = 12
+    settings: Settings, days: list[date], horizon: int = 90, lead: int = 0, months: int = 12, target: str = "churn"
 ) -> tuple[Evaluation, object]:
-    """The risk model trained on what was known at the first observation day (outcome windows closed by
-    then), scored on the observation days it has never seen: an out-of-time test."""
+    """The model for ``target`` trained on what was known at the first observation day (outcome windows closed
+    by then), scored on the observation days it has never seen: an out-of-time test."""
     from northstar.health.risk import examples, train
 
-    model, _ = train(settings, min(days), months, horizon, lead)
-    test = examples(settings, days, horizon, lead)
+    model, _ = train(settings, min(days), months, horizon, lead, target)
+    test = examples(settings, days, horizon, lead, target)
     p = model.predict(test.set_index("account_id"))
-    return evaluate("risk model", test["label"], p, probability=True), model
+    name = "risk model" if target == "churn" else f"{target} model"
+    return evaluate(name, test["label"], p, probability=True), model
 
 
 def scorecard_backtest(

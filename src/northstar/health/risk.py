@@ -21,6 +21,12 @@ on few positives says 0% or 100% at the ends.
 **Drivers.** The trees' exact Shapley contributions (TreeSHAP, ``pred_contrib``): each feature's push on the
 account's log-odds, summing with the base value to the model's raw score. The drivers are the largest pushes
 towards risk.
+
+**Targets.** The same machinery learns a second outcome: ``expansion``, more MRR at the end of the horizon
+than the day before the observation (``labels.outcomes``: a seat increase, a higher plan, a new product line).
+Its probability is the account's *expansion propensity*, and its drivers are the evidence for it (the
+largest pushes towards expanding). It is trained, kept (``models/expansion.pkl``), scored and back-tested
+like the churn model (``northstar risk train|score|backtest --target expansion``).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from northstar.config import Settings
+from northstar.health import TARGETS
 from northstar.health.labels import outcomes
 from northstar.health.measures import CATALOGUE, Rows, measure_values
 
@@ -71,14 +78,22 @@ def observation_days(train_until: date, months: int, horizon: int, lead: int) ->
     return month_starts(latest, months)
 
 
-def examples(settings: Settings, days: list[date], horizon: int = 90, lead: int = 0) -> pd.DataFrame:
-    """Training examples: one row per (day, eligible account) with ``FEATURES`` and ``label``."""
+def examples(
+    settings: Settings, days: list[date], horizon: int = 90, lead: int = 0, target: str = "churn"
+) -> pd.DataFrame:
+    """Training examples: one row per (day, eligible account) with ``FEATURES`` and ``label`` (churned or
+    contracted; with ``target="expansion"``, expanded)."""
     frames = []
     attrs = account_attributes(settings)
     rows = Rows(settings, windows=False, first_day=min(days, default=None))  # many past days: from the tiers
     for day in days:
         x = measure_values(settings, day, FEATURES, rows).join(attrs, how="left")
-        y = outcomes(settings, day, horizon, lead, rows=rows)[["label"]]
+        y = outcomes(settings, day, horizon, lead, rows=rows)
+        y = (
+            (y[["expanded"]].astype(int).rename(columns={"expanded": "label"}))
+            if target == "expansion"
+            else y[["label"]]
+        )
         j = y.join(x, how="inner")
         j.insert(0, "day", day)
         frames.append(j.reset_index())
@@ -103,6 +118,7 @@ class RiskModel:
     horizon: int = 90
     lead: int = 0
     features: list[str] = field(default_factory=lambda: [*FEATURES, *CATEGORIES])
+    target: str = "churn"
     categories_: dict[str, list[str]] = field(default_factory=dict)
     trained_on: list[date] = field(default_factory=list)
     booster_: object = None
@@ -153,7 +169,7 @@ class RiskModel:
         return np.asarray(raw).reshape(-1, 1)
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of churn or contraction within the horizon."""
+        """Calibrated probability of the target (churn or contraction, or expansion) within the horizon."""
         return self.calibrator_.predict_proba(self._logit(x))[:, 1]  # type: ignore[union-attr]
 
     def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
@@ -197,18 +213,20 @@ class RiskModel:
             return pickle.load(fh)  # noqa: S301 - written by 'northstar risk train' into the data folder
 
 
-def model_path(settings: Settings) -> Path:
-    return settings.home / "models" / "risk.pkl"
+def model_path(settings: Settings, target: str = "churn") -> Path:
+    return settings.home / "models" / ("risk.pkl" if target == "churn" else f"{target}.pkl")
 
 
 def train(
-    settings: Settings, until: date, months: int = 12, horizon: int = 90, lead: int = 0
+    settings: Settings, until: date, months: int = 12, horizon: int = 90, lead: int = 0, target: str = "churn"
 ) -> tuple[RiskModel, pd.DataFrame]:
     """Fit on the observation days whose outcomes were known by ``until``; returns the model and examples."""
-    data = examples(settings, observation_days(until, months, horizon, lead), horizon, lead)
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}: one of {', '.join(TARGETS)}")
+    data = examples(settings, observation_days(until, months, horizon, lead), horizon, lead, target)
     if data.empty or data["label"].nunique() < 2:
         raise ValueError("not enough history: no observation day with both outcomes before the training day")
-    return RiskModel(horizon, lead).fit(data), data
+    return RiskModel(horizon, lead, target=target).fit(data), data
 
 
 def score(

@@ -40,6 +40,7 @@ RESOURCES = (
     "assessments",
     "success_plans",
     "goals",
+    "enrolments",
 )
 MAX_LIMIT = 1000
 #: Fields of these types filter by equality (``?segment=SMB``); dates and times by range (``_after``/``_before``).

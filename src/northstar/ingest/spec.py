@@ -15,7 +15,14 @@ from northstar.auth.models import Role, User
 from northstar.db.base import Base
 from northstar.feedback.models import Feedback, SurveyInvitation, SurveyType
 from northstar.revenue.models import ExchangeRate, Invoice, InvoiceStatus, Subscription, SubscriptionStatus
-from northstar.success.models import Assessment, PlanStatus, SuccessGoal, SuccessPlan
+from northstar.success.models import (
+    Assessment,
+    EnrolmentStatus,
+    PlanStatus,
+    SuccessGoal,
+    SuccessPlan,
+    VehicleEnrolment,
+)
 from northstar.support.models import Ticket, TicketChannel, TicketPriority, TicketStatus
 from northstar.touchpoints.models import Channel, Direction, Touchpoint
 
@@ -275,6 +282,20 @@ KINDS: dict[str, Kind] = {
             Field("target_value", "float", aliases=("target",)),
             Field("due_on", "date", aliases=("due", "due date")),
             Field("owner", ref="users", aliases=("owner email",)),
+        ),
+    ),
+    "enrolments": Kind(
+        "enrolments",
+        VehicleEnrolment,
+        (
+            ID,
+            Field("account", required=True, ref="accounts", aliases=("account id", "account_id")),
+            Field("contact", ref="contacts", aliases=("contact id", "contact_id", "participant")),
+            Field("vehicle", required=True, aliases=("program", "programme", "vehicle key")),
+            Field("enrolled_on", "date", required=True, aliases=("enrolled", "enrolled on", "start", "date")),
+            Field("completed_on", "date", aliases=("completed", "completed on", "finished")),
+            Field("status", choices=_choices(EnrolmentStatus)),
+            Field("source"),
         ),
     ),
     "invitations": Kind(

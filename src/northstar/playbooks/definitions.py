@@ -187,17 +187,24 @@ class SetAction(Strict):
         return self
 
 
+class EnrolAction(Strict):
+    """Enrol the account in a success vehicle (``vehicles.yaml``), unless it is enrolled and not finished."""
+
+    vehicle: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,59}$")
+
+
 class Action(Strict):
     task: TaskAction | None = None
     email: EmailAction | None = None
     webhook: WebhookAction | None = None
     set: SetAction | None = None
+    enrol: EnrolAction | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Action:
         given = [k for k in type(self).model_fields if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"an action is one of task, email, webhook, set; got {given or 'none'}")
+            raise ValueError(f"an action is one of task, email, webhook, set, enrol; got {given or 'none'}")
         return self
 
     @property

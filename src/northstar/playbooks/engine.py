@@ -20,13 +20,14 @@ from typing import Any
 import httpx
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import northstar.db.registry  # noqa: F401  (every model known to SQLAlchemy)
 from northstar.accounts.models import Account, Contact
 from northstar.auth.models import User
 from northstar.config import Settings
-from northstar.db.engine import session_scope
+from northstar.db.engine import savepoint, session_scope
 from northstar.playbooks.definitions import EmailAction, Playbook, PlaybookConfig
 from northstar.playbooks.models import Cursor, DomainEvent, PlaybookMember, PlaybookRun
 from northstar.portfolio.models import AccountSummary
@@ -271,6 +272,8 @@ def _apply_local(settings: Settings, session: Session, f: Firing, dry_run: bool,
                     attrs[s.field.removeprefix("attributes.")] = s.value
                     account.attributes = attrs
             results.append({"action": "set", "result": "would set" if dry_run else "set", "detail": detail})
+        elif action.enrol is not None:
+            results.append(_enrol(settings, session, f, action.enrol.vehicle, dry_run, today))
         elif action.email is not None:
             contact = recipient(session, f.account_id, action.email)
             if contact is None:
@@ -289,6 +292,21 @@ def _apply_local(settings: Settings, session: Session, f: Firing, dry_run: bool,
                 {"action": "webhook", "result": "would post" if dry_run else "pending", "detail": action.webhook.url}
             )
     return results
+
+
+def _enrol(settings: Settings, session: Session, f: Firing, key: str, dry_run: bool, today: date) -> dict[str, Any]:
+    from northstar.success.vehicles import FILE as VEHICLES
+    from northstar.success.vehicles import enrol, open_enrolment
+
+    config = VEHICLES.load(settings)
+    vehicle = config.get(key) if config is not None else None
+    if vehicle is None:  # the playbook names a vehicle vehicles.yaml does not have: recorded, not a crash
+        return {"action": "enrol", "result": "failed: no such vehicle in vehicles.yaml", "detail": key}
+    if dry_run:
+        already = open_enrolment(session, f.account_id, key) is not None
+        return {"action": "enrol", "result": "already enrolled" if already else "would enrol", "detail": key}
+    _row, created = enrol(session, f.account_id, vehicle, today, f"playbook:{f.playbook.key}")
+    return {"action": "enrol", "result": "enrolled" if created else "already enrolled", "detail": key}
 
 
 def _send_remote(settings: Settings, f: Firing, run_id: int, results: list[dict[str, Any]]) -> None:
@@ -444,7 +462,12 @@ def run_events(settings: Settings, config: PlaybookConfig | None, limit: int = 1
         cursor = session.get(Cursor, EVENT_CURSOR)
         if cursor is None:  # the first run starts from now: a new playbook does not replay history
             last = session.scalar(select(DomainEvent.id).order_by(DomainEvent.id.desc()).limit(1)) or 0
-            session.add(Cursor(name=EVENT_CURSOR, position=last))
+            try:
+                with savepoint(session):
+                    session.add(Cursor(name=EVENT_CURSOR, position=last))
+                    session.flush()
+            except IntegrityError:  # another reader (the worker, a command) made it at the same moment: it holds
+                pass
             return report
         events = session.scalars(
             select(DomainEvent).where(DomainEvent.id > cursor.position).order_by(DomainEvent.id).limit(limit)

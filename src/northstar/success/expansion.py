@@ -10,6 +10,11 @@
           reason: Scheduling many reports by hand is what Flow Automation does for them
           signals: [{event: schedule_report, count: 20, days: 30}]
 
+- **Expansion propensity**: once a model is trained (``northstar risk train --target expansion``,
+  ``northstar.health.risk``), the accounts whose probability of expanding within its horizon is at least
+  :data:`PROPENSITY_LIFT` times the base rate, with the measures pushing them most towards expanding (TreeSHAP).
+  The model is back-tested like the churn model (``northstar risk backtest --target expansion``).
+
 Each signal names its figures ("27 people active in the last 30 days for 30 licensed seats"), so a CSM can
 check it before the conversation. Accounts that pay nothing today are left out.
 """
@@ -32,6 +37,8 @@ from northstar.revenue.models import Subscription, SubscriptionStatus
 
 SEAT_SHARE = 0.9
 WINDOW = 30
+#: A propensity signal needs at least this multiple of the base rate of expanding.
+PROPENSITY_LIFT = 2.0
 
 
 class ExpansionError(ConfigError):
@@ -151,5 +158,32 @@ def signals(settings: Settings, session: Session, as_of: date, account_id: int |
             addon = config.addons[k]
             reason = f"{addon.reason}: " if addon.reason else ""
             out.append(Signal(a, "addon", addon.product_line, reason + words, strength))
+    out += _propensity(settings, as_of, set(lines))
     out.sort(key=lambda s: (s.kind, -s.strength, s.account_id))
+    return out
+
+
+def _propensity(settings: Settings, as_of: date, accounts: set[int]) -> list[Signal]:
+    """Accounts the expansion model rates at :data:`PROPENSITY_LIFT` x the base rate or more (none without one)."""
+    from northstar import i18n
+    from northstar.health.measures import CATALOGUE
+    from northstar.health.risk import RiskModel, model_path, score
+
+    path = model_path(settings, "expansion")
+    if not path.exists() or not accounts:
+        return []
+    model = RiskModel.load(path)
+    base = model.base_rate_
+    scored = score(settings, model, as_of, explain_above=PROPENSITY_LIFT * base)
+    out = []
+    for account_id, row in scored.iterrows():
+        p = float(row["risk"])
+        if account_id not in accounts or p < PROPENSITY_LIFT * base:
+            continue
+        drivers = [row[f"driver_{k}"] for k in (1, 2, 3) if isinstance(row.get(f"driver_{k}"), str)]
+        words = [i18n.gettext(CATALOGUE[d].description) if d in CATALOGUE else d for d in drivers]
+        evidence = f"{p:.0%} chance of expanding within {model.horizon} days ({base:.0%} for all accounts)"
+        if words:
+            evidence += "; most of all: " + "; ".join(words)
+        out.append(Signal(int(account_id), "propensity", "", evidence, p))
     return out

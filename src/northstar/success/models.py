@@ -111,3 +111,26 @@ class SuccessGoal(ExternalIdMixin, TimestampMixin, Base):
     target_value: Mapped[float | None] = mapped_column(Money)
     due_on: Mapped[date | None]
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class EnrolmentStatus(enum.StrEnum):
+    ENROLLED = "enrolled"
+    COMPLETED = "completed"
+    DROPPED = "dropped"
+
+
+class VehicleEnrolment(ExternalIdMixin, TimestampMixin, Base):
+    """An account (and, where known, the person) taking part in a success vehicle (``success.vehicles``)."""
+
+    __tablename__ = "vehicle_enrolments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    #: The vehicle's key in ``vehicles.yaml``.
+    vehicle: Mapped[str] = mapped_column(String(60), index=True)
+    enrolled_on: Mapped[date]
+    completed_on: Mapped[date | None]
+    status: Mapped[EnrolmentStatus] = mapped_column(str_enum(EnrolmentStatus), default=EnrolmentStatus.ENROLLED)
+    #: Where the enrolment came from: an import, the API, ``playbook:<key>``.
+    source: Mapped[str] = mapped_column(String(100), default="")

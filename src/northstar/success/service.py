@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -183,3 +184,23 @@ def overview(
         for st, name in rows[:100]
     )
     return SuccessOverview(evaluated, progress, attention, len(rows))
+
+
+def next_actions(settings: Settings, session: Session, account_id: int, today: date) -> list[Any] | None:
+    """The next best action for the account page (``success.programs.next_best``) from the measured effects the
+    worker keeps; None while they are not measured, [] when there is nothing to suggest."""
+    from northstar.configfiles import ConfigError
+    from northstar.success.programs import measured, next_best
+    from northstar.success.vehicles import FILE
+
+    try:
+        config = FILE.load(settings)
+    except ConfigError:
+        return []
+    if config is None:
+        return []
+    status = session.get(SuccessStatus, account_id)
+    if status is None or status.state not in ("behind", "stuck"):
+        return []
+    reports = measured(settings, today, wait=False)
+    return None if reports is None else next_best(session, config, account_id, reports)

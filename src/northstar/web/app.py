@@ -36,7 +36,7 @@ from northstar.health.service import active_overrides, band_names, health_histor
 from northstar.portfolio.service import Filters, account_health, bands, export_csv, list_portfolio, personas
 from northstar.savedviews.service import list_views
 from northstar.store import rollup_store
-from northstar.success.service import account_plan, account_success
+from northstar.success.service import account_plan, account_success, next_actions
 from northstar.tasks.service import account_tasks
 from northstar.touchpoints.service import LOGGABLE
 from northstar.web.charts import line_chart
@@ -325,6 +325,7 @@ def create_app(settings: Settings) -> FastAPI:
             tasks=account_tasks(session, account.id),
             health=account_health(settings, session, account.id),
             success=account_success(settings, session, account.id),
+            next_actions=next_actions(settings, session, account.id, today),
             plan=account_plan(settings, session, account.id, today),
             channels=[c.value for c in LOGGABLE],
             can_edit=can(user, Permission.EDIT_ACCOUNTS),

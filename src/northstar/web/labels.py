@@ -29,6 +29,11 @@ LABELS = {
     "feedback": N_("feedback"),
     "usage": N_("usage"),
     "assessment": N_("assessments"),
+    # kinds of success vehicle (onboarding is a lifecycle stage, training a comment theme, both below)
+    "community": N_("community"),
+    "enablement": N_("enablement"),
+    "messages": N_("automated messages"),
+    "other": N_("other"),
     # tasks
     "due": N_("due"),
     "overdue": N_("overdue"),

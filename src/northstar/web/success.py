@@ -46,13 +46,36 @@ def success_page(request: Request, session: Session = Depends(db, scope="functio
         for p in view.personas
     }
     params = {"persona": persona, "state": state}
+    reports, lines = _programs(settings, session)
     return render(
         request,
         "success.html",
         user,
         view=view,
         funnels=funnels,
+        reports=reports,
+        pnl=lines,
         states=STATES,
         params=params,
         qs=lambda **kw: urlencode({k: v for k, v in {**params, **kw}.items() if v not in ("", None)}),
     )
+
+
+def _programs(settings: Settings, session: Session) -> tuple[list | None, list]:
+    """The vehicles' measured effects and the P&L (None: vehicles.yaml exists but nothing is measured yet,
+    which the worker does after each evaluation; []: no vehicles.yaml)."""
+    from datetime import UTC, datetime
+
+    from northstar.configfiles import ConfigError
+    from northstar.success.programs import measured, pnl
+    from northstar.success.vehicles import FILE
+
+    try:
+        config = FILE.load(settings)
+    except ConfigError:
+        return [], []
+    if config is None:
+        return [], []
+    today = datetime.now(UTC).date()
+    reports = measured(settings, today, wait=False)
+    return reports, (pnl(session, config, reports, today) if reports else [])
