@@ -388,3 +388,55 @@ def test_the_pages_show_the_effects_and_the_next_best_action(demo) -> None:
     assert 'data-testid="program-pnl"' in page
     account = client.get(f"/accounts/{behind}").text
     assert 'data-testid="next-actions"' in account and "Dashboard Academy" in account
+
+
+def test_the_configuration_pages(demo) -> None:
+    """CS operations edit the success configuration in the app: a text with a problem is refused with the
+    place named and changes nothing; a good one is saved with the old version kept; the playbooks page runs a
+    dry run and shows the audit log; a CSM may not open it."""
+    import dataclasses
+
+    from conftest import sign_in
+    from northstar.auth.models import Role
+    from northstar.auth.service import create_user
+    from northstar.playbooks.models import PlaybookRun
+
+    settings = dataclasses.replace(demo, intake_worker=False)
+    with session_scope(settings.database_url) as s:
+        create_user(s, "config@example.com", "correct horse battery", Role.ADMIN)
+    admin = sign_in(settings, "config@example.com")
+    page = admin.get("/admin/config/vehicles")
+    assert page.status_code == 200 and "dashboard_academy" in page.text
+    token = page.text.split('name="csrf" value="')[1].split('"')[0]
+    before = FILE.text(settings)
+    bad = admin.post(
+        "/admin/config/vehicles", data={"csrf": token, "text": "vehicles:\n  - {key: x, name: X, serves: []}\n"}
+    )
+    assert bad.status_code == 422 and "vehicles[0].serves" in bad.text
+    assert FILE.text(settings) == before
+    changed = before.replace("per_enrolment: 400", "per_enrolment: 450")
+    ok = admin.post("/admin/config/vehicles", data={"csrf": token, "text": changed}, follow_redirects=False)
+    assert ok.status_code == 303 and FILE.text(settings) == changed
+    assert FILE.history(settings) and FILE.history(settings)[0].read_text() == before
+    assert admin.get("/admin/config/nothing").status_code == 404
+    with session_scope(settings.database_url) as s:
+        dry_before = s.scalar(select(func.count()).select_from(PlaybookRun).where(PlaybookRun.dry_run.is_(True)))
+    dry = admin.post("/admin/config/playbooks/dry-run", data={"csrf": token})
+    assert dry.status_code == 200 and 'id="dry-run"' in dry.text
+    with session_scope(settings.database_url) as s:
+        made = s.scalar(select(func.count()).select_from(PlaybookRun).where(PlaybookRun.dry_run.is_(True)))
+    assert made > dry_before and 'data-testid="dry-run"' in dry.text  # the demo's playbooks would fire
+    audit = admin.get("/admin/config/playbooks").text
+    assert 'data-testid="playbook-runs"' in audit and "dry run" in audit
+    from conftest import SITE_PASSWORD
+
+    csm_email = demo_csm_email(settings)
+    csm = sign_in(settings, csm_email, SITE_PASSWORD)
+    assert csm.get("/admin/config/vehicles").status_code == 403
+
+
+def demo_csm_email(settings) -> str:  # type: ignore[no-untyped-def]
+    from northstar.auth.models import Role, User
+
+    with session_scope(settings.database_url) as s:
+        return s.scalar(select(User.email).where(User.role == Role.CSM).order_by(User.id))

@@ -40,6 +40,7 @@ from northstar.success.service import account_plan, account_success, next_action
 from northstar.tasks.service import account_tasks
 from northstar.touchpoints.service import LOGGABLE
 from northstar.web.charts import line_chart
+from northstar.web.config import router as config_router
 from northstar.web.dashboards import dashboard_filters, describe
 from northstar.web.dashboards import router as dashboards_router
 from northstar.web.feedback import router as feedback_router
@@ -152,6 +153,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(surveys_router)
     app.include_router(feedback_router)
     app.include_router(success_router)
+    app.include_router(config_router)
     app.include_router(users_router)
     base_openapi = app.openapi
 
