@@ -62,13 +62,16 @@ def main() -> None:
     for n in args.sizes:
         x, t, y = simulate(n)
         a, b = ours(x, t, y), causallib_ate(x, t, y)
-        t_ours, t_peer = best_of(lambda: ours(x, t, y)), best_of(lambda: causallib_ate(x, t, y))
+        t_ours, t_peer = (
+            best_of(lambda x=x, t=t, y=y: ours(x, t, y)),
+            best_of(lambda x=x, t=t, y=y: causallib_ate(x, t, y)),
+        )
         print(f"{n:>8,}  {t_ours:8.3f}  {t_peer:13.3f}  {t_peer / t_ours:13.1f}x  {a:+.5f}  {b:+.5f}")
     print()
     print("accounts  one estimate (s)  400 resamples (s)  per resample / one estimate")
     for n in args.sizes[:2]:
         x, t, y = simulate(n, seed=1)
-        one = best_of(lambda: fx.estimate(x, t, y, boot=1))
+        one = best_of(lambda x=x, t=t, y=y: fx.estimate(x, t, y, boot=1))
         started = time.perf_counter()
         fx.estimate(x, t, y, boot=400)
         total = time.perf_counter() - started

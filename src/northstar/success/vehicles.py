@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from northstar.configfiles import ConfigError, ConfigFile, Strict, parser
+from northstar.db.versions import bump
 from northstar.success.models import EnrolmentStatus, VehicleEnrolment
 
 KINDS = ("onboarding", "training", "community", "enablement", "messages", "other")
@@ -123,4 +124,5 @@ def enrol(
     )
     session.add(row)
     session.flush()
+    bump(session, "records")  # what is cached from the records (the measured effects) is built again
     return row, True
