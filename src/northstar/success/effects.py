@@ -20,7 +20,8 @@ decide it alone.
 Each outcome uses the accounts followed long enough to see it.
 
 **The adjustment (inverse-probability weighting).** The features known before the step (segment, seats, MRR,
-tenure, persona, how long the step before took, product use in the 30 days before the step) predict
+tenure, persona, how long the step before took, product use in the 30 days before the step, and the sponsor's
+engagement: whether the decision maker had used the product by then, and the touchpoints with them) predict
 enrolment with a logistic regression, the *propensity* e(x) (Rosenbaum & Rubin 1983). Accounts with e outside
 [0.02, 0.98] have no comparable counterpart and are left out (reported). Then
 
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -231,8 +232,10 @@ def cohort(
     if not rows:
         return _empty(vehicle.key, earlier)
     usage = _usage_before(settings, kept, starts)
-    features = np.column_stack([np.asarray(rows, float), usage])
+    sponsor = _sponsor_before(settings, session, kept, starts)
+    features = np.column_stack([np.asarray(rows, float), usage, sponsor])
     names += ["log events 30 days before the step", "log user-days 30 days before the step"]
+    names += ["decision maker active by the step's start", "log touchpoints with the decision maker in 90 days"]
     out = np.asarray(outcomes_rows, float)
     return Cohort(
         vehicle.key,
@@ -284,6 +287,65 @@ def _usage_before(settings: Settings, account_ids: list[int], starts: list[date]
         con.close()
     for i, events, users in found:
         out[int(i)] = (np.log1p(float(events or 0)), np.log1p(float(users or 0)))
+    return out
+
+
+def _sponsor_before(settings: Settings, session: Session, account_ids: list[int], starts: list[date]) -> np.ndarray:
+    """Whether the account's decision maker had used the product by the step's start (0/1), and log(1 + the
+    touchpoints with the decision maker in the 90 days before): how engaged the sponsor is, which a CSM sees
+    and which bears on both enrolment and success."""
+    import pyarrow as pa
+
+    from northstar import duck
+    from northstar.accounts.models import Contact, ContactRole
+    from northstar.store import rollup_store
+    from northstar.touchpoints.models import Touchpoint
+
+    out = np.zeros((len(account_ids), 2))
+    if not account_ids:
+        return out
+    index = {a: i for i, a in enumerate(account_ids)}
+    start_of = dict(zip(account_ids, starts, strict=True))
+    sponsors: dict[int, int] = {}  # contact -> account
+    for chunk in _chunks(account_ids):
+        for contact_id, account_id in session.execute(
+            select(Contact.id, Contact.account_id).where(
+                Contact.account_id.in_(chunk), Contact.role == ContactRole.DECISION_MAKER
+            )
+        ):
+            sponsors[contact_id] = account_id
+    if not sponsors:
+        return out
+    rows = rollup_store(settings).read("user_day", None, max(starts) + timedelta(days=1))
+    if rows.num_rows:
+        con = duck.cursor()
+        try:
+            con.register("_rows", rows.select(["contact_id", "day"]))
+            con.register("_dm", pa.table({"contact_id": list(sponsors), "account_id": list(sponsors.values())}))
+            first = con.sql(
+                "SELECT d.account_id, MIN(r.day) FROM _rows r JOIN _dm d ON r.contact_id = d.contact_id GROUP BY 1"
+            ).fetchall()
+        finally:
+            con.close()
+        for account_id, day in first:
+            if day is not None and day <= start_of[int(account_id)]:
+                out[index[int(account_id)], 0] = 1.0
+    earliest = min(starts) - timedelta(days=90)
+    counts: dict[int, int] = defaultdict(int)
+    dm_ids = list(sponsors)
+    for chunk in _chunks(dm_ids):
+        for contact_id, at in session.execute(
+            select(Touchpoint.contact_id, Touchpoint.occurred_at).where(
+                Touchpoint.contact_id.in_(chunk),
+                Touchpoint.occurred_at >= datetime.combine(earliest, time(), UTC),
+            )
+        ):
+            account_id = sponsors[contact_id]
+            day, start = at.date(), start_of[account_id]
+            if start - timedelta(days=90) <= day < start:
+                counts[account_id] += 1
+    for account_id, n in counts.items():
+        out[index[account_id], 1] = np.log1p(n)
     return out
 
 
