@@ -355,7 +355,7 @@ def _send_remote(settings: Settings, f: Firing, run_id: int, results: list[dict[
                 r["result"] = f"failed: {type(exc).__name__}: {exc}"[:300]
         run = session.get(PlaybookRun, run_id)
         assert run is not None
-        run.actions = [{k: v for k, v in r.items() if k != "contact_id"} for r in results]
+        run.actions = _public(results)
         run.ok = all(not str(r["result"]).startswith(("failed", "refused", "not sent")) for r in results)
 
 
@@ -380,21 +380,31 @@ def _cooling(session: Session, key: str, days: int, now: datetime) -> set[int]:
     )
 
 
+def _audit_row(f: Firing, now: datetime, dry_run: bool, results: list[dict[str, Any]], ok: bool = True) -> PlaybookRun:
+    """The audit log's row for a firing (the recipients' contact ids stay out of it)."""
+    return PlaybookRun(
+        playbook=f.playbook.key,
+        account_id=f.account_id,
+        fired_at=now,
+        dry_run=dry_run,
+        reason=f.reason[:500],
+        event_id=f.event_id,
+        actions=_public(results),
+        ok=ok,
+    )
+
+
+def _public(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k != "contact_id"} for r in results]
+
+
 def _fire_all(settings: Settings, firings: list[Firing], dry_run: bool, report: Report, now: datetime) -> None:
     today = now.date()
     for f in firings:
         try:
             with session_scope(settings.database_url) as session:
                 results = _apply_local(settings, session, f, dry_run, today)
-                run = PlaybookRun(
-                    playbook=f.playbook.key,
-                    account_id=f.account_id,
-                    fired_at=now,
-                    dry_run=dry_run,
-                    reason=f.reason[:500],
-                    event_id=f.event_id,
-                    actions=[{k: v for k, v in r.items() if k != "contact_id"} for r in results],
-                )
+                run = _audit_row(f, now, dry_run, results)
                 session.add(run)
                 session.flush()
                 run_id = run.id
@@ -402,18 +412,7 @@ def _fire_all(settings: Settings, firings: list[Firing], dry_run: bool, report: 
             log.exception("playbook %s failed for account %s", f.playbook.key, f.account_id)
             results = [{"action": "firing", "result": f"failed: {type(exc).__name__}: {exc}"[:300]}]
             with session_scope(settings.database_url) as session:
-                session.add(
-                    PlaybookRun(
-                        playbook=f.playbook.key,
-                        account_id=f.account_id,
-                        fired_at=now,
-                        dry_run=dry_run,
-                        reason=f.reason[:500],
-                        event_id=f.event_id,
-                        actions=results,
-                        ok=False,
-                    )
-                )
+                session.add(_audit_row(f, now, dry_run, results, ok=False))
             report.fired.append((f.playbook.key, f.account_id, f.reason, results))
             continue
         if not dry_run:

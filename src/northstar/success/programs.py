@@ -33,6 +33,17 @@ from northstar.success.vehicles import Vehicle, VehicleConfig
 PNL_MONTHS = 12
 
 
+def vehicles_in_force(settings: Settings) -> VehicleConfig | None:
+    """The vehicles file for the pages: None when there is none, or while it cannot be used (its editor page
+    and the commands say why)."""
+    from northstar.configfiles import ConfigError
+
+    try:
+        return VEHICLES.load(settings)
+    except ConfigError:
+        return None
+
+
 @dataclass
 class VehicleReport:
     vehicle: Vehicle

@@ -189,14 +189,9 @@ def overview(
 def next_actions(settings: Settings, session: Session, account_id: int, today: date) -> list[Any] | None:
     """The next best action for the account page (``success.programs.next_best``) from the measured effects the
     worker keeps; None while they are not measured, [] when there is nothing to suggest."""
-    from northstar.configfiles import ConfigError
-    from northstar.success.programs import measured, next_best
-    from northstar.success.vehicles import FILE
+    from northstar.success.programs import measured, next_best, vehicles_in_force
 
-    try:
-        config = FILE.load(settings)
-    except ConfigError:
-        return []
+    config = vehicles_in_force(settings)
     if config is None:
         return []
     status = session.get(SuccessStatus, account_id)

@@ -66,14 +66,9 @@ def _programs(settings: Settings, session: Session) -> tuple[list | None, list]:
     which the worker does after each evaluation; []: no vehicles.yaml)."""
     from datetime import UTC, datetime
 
-    from northstar.configfiles import ConfigError
-    from northstar.success.programs import measured, pnl
-    from northstar.success.vehicles import FILE
+    from northstar.success.programs import measured, pnl, vehicles_in_force
 
-    try:
-        config = FILE.load(settings)
-    except ConfigError:
-        return [], []
+    config = vehicles_in_force(settings)
     if config is None:
         return [], []
     today = datetime.now(UTC).date()
