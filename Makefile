@@ -41,6 +41,8 @@ bench: install-dev
 	$(BIN)/python bench/comment_analysis.py
 	$(BIN)/python bench/playbook_latency.py
 	$(BIN)/python bench/risk_model.py --home bench/out/demo-home
+	$(BIN)/python bench/clv_models.py
+	$(BIN)/python bench/clv_scale.py
 
 lock: $(BIN)/uv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml -o requirements.lock

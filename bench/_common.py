@@ -63,3 +63,36 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
         result = fn()
         times.append(time.perf_counter() - t0)
     return min(times), result
+
+
+def compare_sizes(script: str, doc: str, measure: Callable[[Path, int, bool], dict[str, float]], root: Path) -> None:
+    """The main of a scaling benchmark: each size (``--baseline`` and ``--accounts``) measured by ``measure(home,
+    accounts, rebuild)`` in a process of its own (``script`` re-run with ``--one``, so its peak memory is its
+    own), then each figure at both sizes and their ratio."""
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--baseline", type=int, default=10_000)
+    parser.add_argument("--root", type=Path, default=root)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: measure one size, print JSON
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.root / f"{args.one}" / "home", args.one, args.rebuild)))
+        return
+    results = {}
+    for n in (args.baseline, args.accounts):
+        cmd = [sys.executable, script, "--one", str(n), "--root", str(args.root)]
+        done = subprocess.run(cmd + (["--rebuild"] if args.rebuild else []), capture_output=True, text=True, check=True)
+        results[n] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"code: {revision()}")
+    small, big = results[args.baseline], results[args.accounts]
+    ratio = f"ratio (linear: {args.accounts / args.baseline:.0f}x)"
+    print(f"{'step':<24} {args.baseline:>10,} {args.accounts:>10,}   {ratio}")
+    for step in big:
+        if step == "demo build (s)":
+            continue
+        print(f"{step:<24} {small[step]:>10.2f} {big[step]:>10.2f}   {big[step] / small[step]:.1f}x")

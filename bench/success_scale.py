@@ -10,16 +10,12 @@ Each size runs in a process of its own (its peak memory is that process's), on a
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
-from _common import revision
+from _common import compare_sizes
 
 AS_OF = date(2026, 11, 1)
 
@@ -59,35 +55,5 @@ def measure(home: Path, accounts: int, rebuild: bool) -> dict[str, float]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=100_000)
-    parser.add_argument("--baseline", type=int, default=10_000)
-    parser.add_argument("--root", type=Path, default=Path("/tmp/northstar-success-scale"))
-    parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: measure one size, print JSON
-    args = parser.parse_args()
-    if args.one:
-        home = args.root / f"{args.one}" / "home"
-        print(json.dumps(measure(home, args.one, args.rebuild)))
-        return
-    results = {}
-    for n in (args.baseline, args.accounts):
-        cmd = [sys.executable, __file__, "--one", str(n), "--root", str(args.root)] + (
-            ["--rebuild"] if args.rebuild else []
-        )
-        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        results[n] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"code: {revision()}")
-    small, big = results[args.baseline], results[args.accounts]
-    print(
-        f"{'step':<24} {args.baseline:>10,} {args.accounts:>10,}   ratio (linear: {args.accounts / args.baseline:.0f}x)"
-    )
-    for step in big:
-        if step == "demo build (s)":
-            continue
-        print(f"{step:<24} {small[step]:>10.2f} {big[step]:>10.2f}   {big[step] / small[step]:.1f}x")
-
-
 if __name__ == "__main__":
-    main()
+    compare_sizes(__file__, __doc__, measure, Path("/tmp/northstar-success-scale"))

@@ -407,3 +407,53 @@ def test_transactions_errors_name_the_row_and_column() -> None:
         summarise_transactions(tx, when="when")
     with pytest.raises(ValueError, match="period"):
         summarise_transactions(tx, "who", "when", period="M")
+
+
+def test_sbg_with_left_truncated_records_recovers_the_truth() -> None:
+    # Customers arrive over 10 years; records begin in year 7, so those who left before are missing. Fitted
+    # on what the records show, only the truncation-aware likelihood finds the parameters back.
+    rng = np.random.default_rng(11)
+    alpha, beta = 0.8, 2.5
+    n = 60_000
+    lifetime = rng.geometric(rng.beta(alpha, beta, n))
+    arrival = rng.integers(0, 10, n)  # the year each customer started
+    records_begin, now = 7, 10
+    # paid periods by now, and the renewals made before the records began
+    seen = arrival + lifetime > records_begin  # still a customer when the records began
+    gone = arrival + lifetime <= now
+    # a customer still here at `now` has paid now - arrival + 1 periods (so its lifetime is above now - arrival)
+    paid = np.where(gone, lifetime, now - arrival + 1)[seen]
+    churned = gone[seen]
+    entered = np.clip(records_begin - arrival, 0, None)[seen]
+    fair = ShiftedBetaGeometric().fit_lifetimes(paid, churned, entered=entered)
+    naive = ShiftedBetaGeometric().fit_lifetimes(paid, churned)
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        lo, hi = fair.summary.loc[name, ["coef lower 95%", "coef upper 95%"]]
+        assert lo < value < hi, (name, lo, value, hi)
+    lo, hi = naive.summary.loc["beta", ["coef lower 95%", "coef upper 95%"]]
+    assert not lo < beta < hi  # the survivors look more loyal than customers are
+    with pytest.raises(ValueError, match="entered"):
+        ShiftedBetaGeometric().fit_lifetimes([2], [True], entered=[2])
+
+
+def test_sbg_without_heterogeneity_is_the_geometric_model() -> None:
+    # every customer has the same 8% churn: a cohort that shrinks by exactly 8% a period has its likelihood
+    # rising forever as the beta narrows to a point; it is held at the cap, and is the geometric model
+    m = ShiftedBetaGeometric().fit(100_000 * 0.92 ** np.arange(13))
+    assert m.homogeneous_
+    assert m.alpha_ / (m.alpha_ + m.beta_) == pytest.approx(0.08, rel=1e-4)
+    np.testing.assert_allclose(m.retention_rate([1, 5, 50]), 1 - m.alpha_ / (m.alpha_ + m.beta_), atol=1e-4)
+    draws = m.draw_params(200, np.random.default_rng(0))
+    assert np.all(np.isfinite(draws)) and np.all(draws > 0)
+    churn = draws[:, 0] / draws.sum(axis=1)
+    # the mean churn's uncertainty is about that of a proportion over the ~600,000 renewal decisions
+    decisions = (100_000 * 0.92 ** np.arange(12)).sum()
+    assert np.std(churn) == pytest.approx(np.sqrt(0.08 * 0.92 / decisions), rel=0.3)
+    # and a sample of such customers gives a large but finite concentration, with the same mean
+    rng = np.random.default_rng(5)
+    lifetime = rng.geometric(0.08, 20_000)
+    paid = np.where(lifetime <= 12, lifetime, 13)  # still here after 12 renewal decisions: 13 periods paid
+    sample = ShiftedBetaGeometric().fit_lifetimes(paid, lifetime <= 12)
+    assert sample.alpha_ / (sample.alpha_ + sample.beta_) == pytest.approx(0.08, abs=0.003)
+    assert sample.alpha_ + sample.beta_ > 100
+    assert not ShiftedBetaGeometric().fit(REGULAR).homogeneous_

@@ -232,6 +232,15 @@ def test_in_a_real_browser(server, limited_server):
         page.wait_for_url("**chart=band**")
         assert page.get_by_test_id("behind").is_visible()
         assert page.locator("[data-testid=portfolio] .band-red").count() == page.locator("tbody tr").count() > 0
+        # the revenue forecast with its interval band (valued here, as the worker would after its refresh)
+        from northstar.revenue.forecast import cached
+
+        cached(server_site(), datetime.now(UTC).date())
+        page.get_by_role("link", name="Revenue").click()
+        page.wait_for_selector("[data-testid=forecast]")
+        assert page.locator("svg.chart polygon.interval").count() == 1
+        assert page.locator("[data-testid=top-value] tbody tr").count() > 0
+        page.screenshot(path=str(shots / "revenue.png"), full_page=True)
 
         # Arabic: the whole layout right to left, from the language switch in the header
         page.get_by_label("Language").select_option("ar")

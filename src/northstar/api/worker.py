@@ -67,6 +67,7 @@ def run(
     last_rollup, dirty = time.monotonic(), False
     last_portfolio = last_surveys = last_comments = float("-inf")
     measuring: threading.Thread | None = None
+    valuing: threading.Thread | None = None
     try:
         while not stop.is_set():
             try:
@@ -93,6 +94,8 @@ def run(
                     _timed("success maps", apply_success_maps, settings, today)  # on the fresh figures
                     # the vehicles' effects (a bootstrap: slow) in a thread of their own, not holding the loop
                     measuring = _in_background(measuring, "vehicle effects", _measure_vehicles, settings, today)
+                    # lifetime values and the renewal forecast (model fits and simulations): likewise
+                    valuing = _in_background(valuing, "lifetime value", _value_accounts, settings, today)
                     _timed("playbooks", apply_playbooks, settings)  # the state-triggered ones, on all of it
                     _timed("dashboard", dashboard, settings, today)  # warm: the first visitor reads it built
                 if time.monotonic() - last_comments >= comment_interval:
@@ -189,6 +192,12 @@ def _measure_vehicles(settings: Settings, today) -> None:  # noqa: ANN001
 
     if FILE.exists(settings):
         measured(settings, today)
+
+
+def _value_accounts(settings: Settings, today) -> None:  # noqa: ANN001
+    from northstar.revenue.forecast import cached
+
+    cached(settings, today)  # builds the lifetime values it is made from, too
 
 
 def _analyse_comments(settings: Settings) -> None:

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from northstar import __version__
+from northstar.cli.clv import clv_app
 from northstar.cli.feedback import feedback_app
 from northstar.cli.playbooks import playbooks_app
 from northstar.cli.success import personas_app, success_app
@@ -45,6 +46,7 @@ app.add_typer(feedback_app, name="feedback")
 app.add_typer(personas_app, name="personas")
 app.add_typer(success_app, name="success")
 app.add_typer(vehicles_app, name="vehicles")
+app.add_typer(clv_app, name="clv")
 app.add_typer(playbooks_app, name="playbooks")
 console = Console()
 err = Console(stderr=True)

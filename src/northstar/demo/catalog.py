@@ -299,3 +299,18 @@ VEHICLE_EFFECTS = {
     "automation_bootcamp": ("create_automation", 1.5),
     "reporting_webinars": ("schedule_report", 0.0),
 }
+
+#: One-off purchases (professional services, training days, add-on packs), invoiced without a subscription: the
+#: non-contractual side of lifetime value, drawn from the BG/NBD and Gamma-Gamma stories themselves so the
+#: models' estimates can be checked against the truth (docs/demo-data.md). Rates are per week.
+SERVICES = {
+    "share_buying": 0.55,  # accounts whose onboarding includes a services package (their first purchase)
+    "first_within_days": 45,  # that package is bought within this many days of the first paid day
+    "r": 0.8,  # purchase rate while active: lambda ~ Gamma(r, alpha) per week (mean 0.04: about 2 a year)
+    "alpha": 20.0,
+    "a": 1.2,  # chance of dropping out after each purchase: p ~ Beta(a, b) (mean 0.13)
+    "b": 8.0,
+    "p": 3.0,  # spend per purchase ~ Gamma(p, nu), nu ~ Gamma(q, gamma): mean p*gamma/(q-1) = 3,000 USD
+    "q": 6.0,
+    "gamma": 5000.0,
+}

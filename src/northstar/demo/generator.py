@@ -125,6 +125,9 @@ class DemoBuilder:
         }
         #: Per enrolment of the demo's vehicles: what happened and what would have without it (the truth file).
         self.vehicle_truth: list[dict[str, Any]] = []
+        #: Per account buying services: its purchase rate, dropout chance and spend scale, and whether it is
+        #: still buying at the end (the truth file the lifetime-value models are checked against).
+        self.services_truth: list[dict[str, Any]] = []
         #: (account index, month) -> the day the account's tracked feature was first drawn that month, shown or
         #: not (a feature not adopted yet shows as a dashboard view): the counterfactual first-use day comes
         #: from these draws.
@@ -147,6 +150,7 @@ class DemoBuilder:
         self.progress("simulating 24 months", 0.1)
         self._simulate()
         self._plans()
+        self._services()
         self.progress("writing the operational store", 0.85)
         self._vehicle_outcomes()
         self._write_sql()
@@ -1002,6 +1006,71 @@ class DemoBuilder:
                     }
                 )
 
+    def _services(self) -> None:
+        """One-off purchases (``catalog.SERVICES``), its own random stream: an account that buys an onboarding
+        package soon after its first paid day then buys at its own weekly rate, and after each purchase stops
+        for good with its own chance; it also stops when it stops paying. Amounts follow the Gamma-Gamma
+        story. Invoiced without a subscription, paid within a fortnight."""
+        cfg, sv = self.cfg, C.SERVICES
+        rng = np.random.default_rng([cfg.seed, 12])
+        spells: dict[int, list[date]] = {}
+        for row in self.rows["subscriptions"]:
+            if row["mrr"] <= 0:
+                continue
+            last = row["end_date"] if row["end_date"] is not None else cfg.as_of
+            first, covered = spells.get(row["account_id"], [row["start_date"], last])
+            spells[row["account_id"]] = [min(first, row["start_date"]), max(covered, last)]
+        for account_id in sorted(spells):
+            start, covered = spells[account_id]
+            stop = min(covered + timedelta(days=1), cfg.as_of)
+            if rng.random() >= sv["share_buying"]:
+                continue
+            lam = rng.gamma(sv["r"], 1 / sv["alpha"]) / 7  # per day
+            drop = rng.beta(sv["a"], sv["b"])
+            nu = rng.gamma(sv["q"], 1 / sv["gamma"])
+            day = start + timedelta(days=int(rng.integers(0, sv["first_within_days"])))
+            if day >= stop:
+                continue
+            days, dropped = [day], False
+            while True:
+                dropped = bool(rng.random() < drop) if len(days) > 1 else False
+                if dropped:
+                    break
+                nxt = days[-1] + timedelta(days=float(rng.exponential(1 / lam)))
+                if nxt >= stop:
+                    break
+                days.append(nxt)
+            for when in days:
+                amount = round(float(rng.gamma(sv["p"], 1 / nu)), 2)
+                iid = self.next_id("invoices")
+                paid = datetime.combine(when, datetime.min.time(), UTC) + timedelta(days=int(rng.integers(1, 15)))
+                self.rows["invoices"].append(
+                    {
+                        "id": iid,
+                        "external_id": f"INV-{iid:08d}",
+                        "account_id": account_id,
+                        "subscription_id": None,
+                        "amount": max(amount, 1.0),
+                        "currency": "USD",
+                        "issued_on": when,
+                        "due_on": when + timedelta(days=30),
+                        "paid_at": paid if paid.date() < cfg.as_of else None,
+                        "failed_attempts": 0,
+                        "status": "paid" if paid.date() < cfg.as_of else "open",
+                    }
+                )
+            self.services_truth.append(
+                {
+                    "account_id": account_id,
+                    "purchase_rate_per_week": lam * 7,
+                    "dropout": drop,
+                    "spend_nu": nu,
+                    "mean_spend": sv["p"] / nu,
+                    "purchases": len(days),
+                    "alive": not dropped and covered >= cfg.as_of - timedelta(days=1),
+                }
+            )
+
     # ------------------------------------------------------------------ writing
     def _write_sql(self) -> None:
         engine = make_engine(self.settings.database_url)
@@ -1069,6 +1138,10 @@ class DemoBuilder:
         pq.write_table(table, self.settings.home / "demo_truth.parquet")
         if self.vehicle_truth:
             pq.write_table(pa.Table.from_pylist(self.vehicle_truth), self.settings.home / "demo_vehicles_truth.parquet")
+        if self.services_truth:
+            pq.write_table(
+                pa.Table.from_pylist(self.services_truth), self.settings.home / "demo_services_truth.parquet"
+            )
         cfg = asdict(self.cfg)
         cfg["as_of"] = self.cfg.as_of.isoformat()
         (self.settings.home / "demo.json").write_text(json.dumps(cfg, indent=2))

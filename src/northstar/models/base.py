@@ -43,9 +43,21 @@ class CustomerBaseModel:
     def __init__(self, alpha: float = 0.05) -> None:
         self.alpha = alpha
 
+    #: Bounds on the optimiser's vector (None: unbounded); a model whose maximum can lie at infinity sets them.
+    BOUNDS: tuple[tuple[float | None, float | None], ...] | None = None
+
+    # -- the optimiser's parametrisation (logarithms by default) --------------------------------------------
+    def _natural(self, v: np.ndarray) -> np.ndarray:
+        """The parameters from the optimiser's vector."""
+        return np.exp(v)
+
+    def _log_jacobian(self, v: np.ndarray) -> np.ndarray:
+        """``d log(parameters) / d v`` at ``v``: how the vector's uncertainty maps to the parameters'."""
+        return np.eye(len(v))
+
     # -- fitting ---------------------------------------------------------------------------------------------
     def _maximise(self, objective: Objective, start: np.ndarray, gradient: bool, n: float) -> None:
-        """Minimise ``objective`` over log parameters from ``start``; store the fitted values."""
+        """Minimise ``objective`` over the optimiser's vector from ``start``; store the fitted values."""
         # The optimiser sees the mean log-likelihood per customer, so its first steps and its tolerance do not
         # depend on how many customers there are (a million customers' gradient overflows the first step).
         scale = 1.0 / max(n, 1.0)
@@ -55,7 +67,19 @@ class CustomerBaseModel:
                 value, grad = objective(v)  # type: ignore[misc]
                 return value * scale, grad * scale
 
-            res = optimize.minimize(per_customer, start, jac=True, method="BFGS", options={"gtol": 1e-9})
+            if self.BOUNDS is None:
+                # 1e-8 per customer: tighter sits at the edge of double precision over a million customers (the
+                # last line search then burns dozens of evaluations on rounding noise)
+                res = optimize.minimize(per_customer, start, jac=True, method="BFGS", options={"gtol": 1e-8})
+            else:
+                res = optimize.minimize(
+                    per_customer,
+                    start,
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=self.BOUNDS,
+                    options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000},
+                )
             value_at: Callable[[np.ndarray], float] = lambda v: objective(v)[0]  # type: ignore[index]  # noqa: E731
         else:
             value_at = objective  # type: ignore[assignment]
@@ -69,57 +93,75 @@ class CustomerBaseModel:
             res = optimize.minimize(mean_value, first.x, method="BFGS", options={"gtol": 1e-9})
             if not np.isfinite(res.fun) or res.fun > first.fun:
                 res = first
+            # BFGS on finite differences ends on "precision loss" at the optimum; Nelder-Mead's own stop counts
+            res.success = bool(res.success or first.success)
         if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
             raise ConvergenceError(f"{type(self).__name__}: the likelihood could not be maximised ({res.message})")
-        log_params = res.x
-        self.params_ = pd.Series(np.exp(log_params), index=list(self.PARAMETERS), name="coef")
-        self.log_likelihood_ = -float(value_at(log_params))
+        v = res.x
+        self._optimum = v
+        self.params_ = pd.Series(self._natural(v), index=list(self.PARAMETERS), name="coef")
+        self.log_likelihood_ = -float(value_at(v))
         # BFGS may stop on "precision loss" at the optimum itself; a vanishing gradient says it got there.
-        small_gradient = gradient and float(np.max(np.abs(getattr(res, "jac", np.inf)))) < 1e-6
+        free = ~self._at_bound(v)
+        jac = np.asarray(getattr(res, "jac", np.full(len(v), np.inf)))
+        small_gradient = gradient and float(np.max(np.abs(jac[free]), initial=0.0)) < 1e-6
         self.converged_ = bool(res.success or small_gradient)
         self.n_ = n
-        gradient_at = (lambda v: objective(v)[1]) if gradient else None  # type: ignore[index]
-        self.standard_errors_ = self._standard_errors(value_at, log_params, gradient_at)
+        gradient_at = (lambda u: objective(u)[1]) if gradient else None  # type: ignore[index]
+        self.standard_errors_ = self._standard_errors(value_at, v, gradient_at)
         for name, value in self.params_.items():
             setattr(self, f"{name}_", float(value))
+
+    def _at_bound(self, v: np.ndarray) -> np.ndarray:
+        """Which of the vector's components sit on a bound (their uncertainty is not estimated)."""
+        if self.BOUNDS is None:
+            return np.zeros(len(v), dtype=bool)
+        lo = np.array([-np.inf if b[0] is None else b[0] for b in self.BOUNDS])
+        hi = np.array([np.inf if b[1] is None else b[1] for b in self.BOUNDS])
+        return (v <= lo + 1e-6) | (v >= hi - 1e-6)
 
     def _standard_errors(
         self,
         value_at: Callable[[np.ndarray], float],
-        log_params: np.ndarray,
+        v: np.ndarray,
         gradient_at: Callable[[np.ndarray], np.ndarray] | None,
     ) -> pd.Series:
-        """Delta-method standard errors of the parameters from the Hessian in log parameters: central
-        differences of the analytic gradient where there is one (2k evaluations), else of the value."""
-        k, h = len(log_params), 1e-4
+        """Delta-method standard errors of the parameters from the Hessian in the optimiser's vector: central
+        differences of the analytic gradient where there is one (2k evaluations), else of the value. A
+        component on a bound is held there (the estimate is conditional on it)."""
+        k, h = len(v), 1e-4
         hess = np.empty((k, k))
         if gradient_at is not None:
             for i in range(k):
                 step = np.eye(k)[i] * h
-                hess[:, i] = (gradient_at(log_params + step) - gradient_at(log_params - step)) / (2 * h)
+                hess[:, i] = (gradient_at(v + step) - gradient_at(v - step)) / (2 * h)
             hess = (hess + hess.T) / 2
-        f0 = value_at(log_params)
+        f0 = value_at(v)
         for i in range(k if gradient_at is None else 0):
             for j in range(i, k):
                 ei, ej = np.eye(k)[i] * h, np.eye(k)[j] * h
                 if i == j:
-                    v = (value_at(log_params + ei) - 2 * f0 + value_at(log_params - ei)) / h**2
+                    val = (value_at(v + ei) - 2 * f0 + value_at(v - ei)) / h**2
                 else:
-                    v = (
-                        value_at(log_params + ei + ej)
-                        - value_at(log_params + ei - ej)
-                        - value_at(log_params - ei + ej)
-                        + value_at(log_params - ei - ej)
+                    val = (
+                        value_at(v + ei + ej) - value_at(v + ei - ej) - value_at(v - ei + ej) + value_at(v - ei - ej)
                     ) / (4 * h**2)
-                hess[i, j] = hess[j, i] = v
+                hess[i, j] = hess[j, i] = val
+        free = ~self._at_bound(v)
+        cov = np.zeros((k, k))
         try:
-            cov_log = np.linalg.inv(hess)
-            se_log = np.sqrt(np.clip(np.diag(cov_log), 0, None))
+            cov[np.ix_(free, free)] = np.linalg.inv(hess[np.ix_(free, free)])
         except np.linalg.LinAlgError:
-            cov_log, se_log = np.full((k, k), np.nan), np.full(k, np.nan)
+            cov[:] = np.nan
+        if np.any(np.diag(cov) < 0):
+            cov[:] = np.nan
+        self._cov_v = cov
+        jac = self._log_jacobian(v)
+        cov_log = jac @ cov @ jac.T
+        se_log = np.sqrt(np.clip(np.diag(cov_log), 0, None))
         self.covariance_log_ = pd.DataFrame(cov_log, index=list(self.PARAMETERS), columns=list(self.PARAMETERS))
         self._se_log = pd.Series(se_log, index=list(self.PARAMETERS))
-        return pd.Series(np.exp(log_params) * se_log, index=list(self.PARAMETERS), name="se(coef)")
+        return pd.Series(self.params_.to_numpy() * se_log, index=list(self.PARAMETERS), name="se(coef)")
 
     # -- reporting -------------------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -142,14 +184,21 @@ class CustomerBaseModel:
         )
 
     def draw_params(self, draws: int, rng: np.random.Generator) -> np.ndarray:
-        """``draws`` parameter vectors from the estimate's asymptotic normal distribution on the log scale:
-        how a forecast carries the uncertainty of the fit into its interval."""
+        """``draws`` parameter vectors from the estimate's asymptotic normal distribution (in the optimiser's
+        vector, held within its bounds): how a forecast carries the uncertainty of the fit into its interval."""
         self._check_fitted()
-        mean = np.log(self.params_.to_numpy())
-        cov = self.covariance_log_.to_numpy()
+        v = getattr(self, "_optimum", None)
+        if v is None:  # parameters set by hand: no uncertainty known
+            return np.tile(self.params_.to_numpy(), (draws, 1))
+        cov = self._cov_v
         if not np.all(np.isfinite(cov)):
-            return np.tile(np.exp(mean), (draws, 1))
-        return np.exp(rng.multivariate_normal(mean, cov, size=draws, method="cholesky"))
+            return np.tile(self.params_.to_numpy(), (draws, 1))
+        sample = rng.multivariate_normal(v, cov, size=draws, method="eigh")
+        if self.BOUNDS is not None:
+            lo = [-np.inf if b[0] is None else b[0] for b in self.BOUNDS]
+            hi = [np.inf if b[1] is None else b[1] for b in self.BOUNDS]
+            sample = np.clip(sample, lo, hi)
+        return np.array([self._natural(row) for row in sample])
 
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):
@@ -172,7 +221,14 @@ def as_array(values: object, name: str, minimum: float | None = 0.0) -> np.ndarr
 def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """The distinct rows of ``columns`` and how many times each occurs: customers with the same summary
     contribute the same likelihood term, so it is computed once and weighted (CDNOW's 2,357 customers are
-    about 1,100 distinct rows; most non-buyers differ only by their cohort)."""
-    stacked = np.column_stack(columns)
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(float)
+    about 1,100 distinct rows; most non-buyers differ only by their cohort). A lexicographic sort and a
+    difference: three times faster than ``np.unique(axis=0)`` on a million rows."""
+    order = np.lexsort(columns[::-1])
+    ordered = [np.ascontiguousarray(c[order]) for c in columns]
+    same = np.zeros(len(order), dtype=bool)  # the row equals the one before it in every column
+    same[1:] = True
+    for c in ordered:
+        same[1:] &= c[1:] == c[:-1]
+    starts = np.flatnonzero(~same)
+    counts = np.diff(np.r_[starts, len(order)]).astype(float)
+    return [c[starts] for c in ordered], counts

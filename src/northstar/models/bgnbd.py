@@ -59,33 +59,44 @@ class BetaGeoNBD(CustomerBaseModel):
         else:
             w = as_array(weights, "weights")
             n = float(w.sum())
-        # Terms per distinct x are computed once (x takes few values even over millions of customers).
-        xs, x_idx = np.unique(x, return_inverse=True)
-        buyer = x > 0
-        log_a_t, log_a_tx = np.empty_like(big_t), np.empty_like(big_t)
         scale = float(np.mean(big_t)) or 1.0
+        # Terms that depend on x alone are summed once per distinct x, with the weights of its customers
+        # (x takes few values even over millions of customers).
+        xs, x_idx = np.unique(x, return_inverse=True)
+        wx = np.bincount(x_idx, weights=w, minlength=len(xs))
+        # Customers without a repeat purchase have only A3, with exponent r: two sums over them suffice.
+        none = x == 0
+        w0, t0 = w[none], big_t[none]
+        buy = ~none
+        wb, xb, tb, txb = w[buy], x[buy], big_t[buy], t_x[buy]
+        wbx = wb * xb  # for the sums of (r + x) times a term
 
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             r, alpha, a, b = np.exp(theta)
-            rx = r + x
-            np.log(alpha + big_t, out=log_a_t)
-            np.log(alpha + t_x, out=log_a_tx)
-            l3 = -rx * log_a_t
-            # A4 exists only for buyers; elsewhere it is -inf (a zero term in the sum).
-            bx1 = np.where(buyer, b + x - 1, 1.0)
-            l4 = np.where(buyer, np.log(a) - np.log(bx1) - rx * log_a_tx, -np.inf)
-            top = np.maximum(l3, l4)
-            e3, e4 = np.exp(l3 - top), np.exp(l4 - top)
-            s = e3 + e4
-            w3, w4 = e3 / s, e4 / s
+            # non-buyers: ln A3 = -r ln(alpha + T)
+            log0 = np.log(alpha + t0)
+            sum_log0 = w0 @ log0
+            sum_inv0 = w0 @ (1.0 / (alpha + t0))
+            # buyers: ln(A3 + A4), A4 = a / (b + x - 1) (alpha + t_x)^-(r+x), by log-sum-exp
+            log_t, log_tx = np.log(alpha + tb), np.log(alpha + txb)
+            rx = r + xb
+            bx1 = b + xb - 1
+            # l4 - l3 = ln a - ln(b + x - 1) + (r + x) (ln(alpha + T) - ln(alpha + t_x)) >= ln a - ln(b + x - 1)
+            diff = np.log(a) - np.log(bx1) + rx * (log_t - log_tx)
+            w4 = 1.0 / (1.0 + np.exp(-diff))  # the share of A4 in the sum
+            w3 = 1.0 - w4
+            lse = -rx * log_t + np.logaddexp(0.0, diff)
             g_u = gammaln(r + xs) - gammaln(r) + gammaln(b + xs) - gammaln(a + b + xs)
-            ll = w @ g_u[x_idx] + n * (r * np.log(alpha) + gammaln(a + b) - gammaln(b)) + w @ (top + np.log(s))
+            ll = wx @ g_u + n * (r * np.log(alpha) + gammaln(a + b) - gammaln(b)) - r * sum_log0 + wb @ lse
             # Gradient with respect to (r, alpha, a, b), then to their logarithms.
-            d_r = w @ (digamma(r + xs) - digamma(r))[x_idx] + n * np.log(alpha) - w @ (w3 * log_a_t + w4 * log_a_tx)
-            d_alpha = n * r / alpha - w @ (rx * (w3 / (alpha + big_t) + w4 / (alpha + t_x)))
+            mixed_log = w3 * log_t + w4 * log_tx
+            d_r = wx @ (digamma(r + xs) - digamma(r)) + n * np.log(alpha) - sum_log0 - wb @ mixed_log
+            mixed_inv = w3 / (alpha + tb) + w4 / (alpha + txb)
+            d_alpha = n * r / alpha - r * sum_inv0 - r * (wb @ mixed_inv) - wbx @ mixed_inv
             d_ab = digamma(a + b)
-            d_a = n * d_ab - w @ digamma(a + b + xs)[x_idx] + (w @ w4) / a
-            d_b = n * (d_ab - digamma(b)) + w @ (digamma(b + xs) - digamma(a + b + xs))[x_idx] - w @ (w4 / bx1)
+            wb4 = wb @ w4
+            d_a = n * d_ab - wx @ digamma(a + b + xs) + wb4 / a
+            d_b = n * (d_ab - digamma(b)) + wx @ (digamma(b + xs) - digamma(a + b + xs)) - wb @ (w4 / bx1)
             grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
             return -float(ll), -grad
 

@@ -40,6 +40,21 @@ class ShiftedBetaGeometric(CustomerBaseModel):
     ``churn_probability(t)``, ``retention_rate(t)``, ``expected_lifetime``, ``del_(d)``, ``derl(d, n)``."""
 
     PARAMETERS = ("alpha", "beta")
+    #: The optimiser works on (logit of the mean churn α/(α+β), log of α+β). When churn does not vary between
+    #: customers the likelihood rises forever as α+β grows at a fixed mean (the beta narrows to a point, and the
+    #: model becomes a plain geometric one); α+β is then held at this cap, where the two are the same to
+    #: within 1e-6, and ``homogeneous_`` says so.
+    MAX_CONCENTRATION = 1e6
+    BOUNDS = ((None, None), (np.log(1e-4), np.log(MAX_CONCENTRATION)))
+
+    def _natural(self, v: np.ndarray) -> np.ndarray:
+        mean, kappa = 1 / (1 + np.exp(-v[0])), np.exp(v[1])
+        return np.array([kappa * mean, kappa * (1 - mean)])
+
+    def _log_jacobian(self, v: np.ndarray) -> np.ndarray:
+        mean = 1 / (1 + np.exp(-v[0]))
+        # log α = log(mean) + w, log β = log(1 − mean) + w; d log(mean)/du = 1 − mean, d log(1−mean)/du = −mean
+        return np.array([[1 - mean, 1.0], [-mean, 1.0]])
 
     def fit(self, alive: Sequence[float] | Sequence[Sequence[float]]) -> ShiftedBetaGeometric:
         """``alive[t]`` customers (or shares) of a cohort still active after ``t`` periods; a list of such
@@ -57,9 +72,14 @@ class ShiftedBetaGeometric(CustomerBaseModel):
             censored[len(c) - 1] += c[-1]
         return self._fit_counts(lost, censored)
 
-    def fit_lifetimes(self, periods: object, churned: object) -> ShiftedBetaGeometric:
+    def fit_lifetimes(self, periods: object, churned: object, entered: object | None = None) -> ShiftedBetaGeometric:
         """One row per customer: ``periods`` paid so far (at least 1) and whether it has left (``churned``),
-        else it is still active after ``periods`` periods (right-censored)."""
+        else it is still active after ``periods`` periods (right-censored).
+
+        ``entered``: renewals a customer had already made when the records began (left truncation). Customers
+        who left before then are missing from the records, so the ones present are survivors; each one's term
+        is divided by ``S(entered)``, the likelihood conditional on having survived to enter (Klein &
+        Moeschberger, section 3.4). Without it, a history that starts at a cut-over under-counts early churn."""
         t = as_array(periods, "periods", minimum=1)
         if np.any(t != np.round(t)):
             raise ValueError("periods: whole periods paid, at least 1")
@@ -72,19 +92,33 @@ class ShiftedBetaGeometric(CustomerBaseModel):
         horizon = int(t.max())
         lost = np.bincount(t[gone], minlength=horizon + 1).astype(float)
         censored = np.bincount(t[~gone] - 1, minlength=horizon + 1).astype(float)
-        return self._fit_counts(lost, censored)
+        customers = float(len(t))
+        if entered is not None:
+            e = as_array(entered, "entered").astype(int)
+            if len(e) != len(t):
+                raise ValueError("entered and periods must have the same length")
+            if np.any(e > t - 1):
+                raise ValueError("entered: a customer cannot have made more renewals before the records than in all")
+            # - ln S(e): a censored count of -1 at e (S(0) = 1 needs nothing)
+            censored -= np.bincount(e, minlength=horizon + 1).astype(float)
+        return self._fit_counts(lost, censored, customers)
 
-    def _fit_counts(self, lost: np.ndarray, censored: np.ndarray) -> ShiftedBetaGeometric:
-        """Maximise ``Σ lost[t] ln P(T=t) + Σ censored[t] ln S(t)`` (t = 0.. for ``censored``)."""
-        n = float(lost.sum() + censored.sum())
+    def _fit_counts(
+        self, lost: np.ndarray, censored: np.ndarray, customers: float | None = None
+    ) -> ShiftedBetaGeometric:
+        """Maximise ``Σ lost[t] ln P(T=t) + Σ censored[t] ln S(t)`` (t = 0.. for ``censored``; a negative
+        count is a truncation's ``− ln S(t)``)."""
+        n = float(customers if customers is not None else lost.sum() + censored.sum())
+        censored = censored.copy()
+        censored[0] = 0.0  # ln S(0) = 0
         if n <= 0 or lost.sum() <= 0:
             raise ValueError("the retention model needs at least one customer who left")
         t_lost = np.flatnonzero(lost)
-        t_cens = np.flatnonzero(censored)
+        t_cens = np.flatnonzero(censored != 0)
         w_lost, w_cens = lost[t_lost], censored[t_cens]
 
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            a, b = np.exp(theta)
+        def objective(v: np.ndarray) -> tuple[float, np.ndarray]:
+            a, b = self._natural(v)
             # P(T=t) = B(a+1, b+t-1)/B(a, b); S(t) = B(a, b+t)/B(a, b)
             b0 = betaln(a, b)
             lp = betaln(a + 1, b + t_lost - 1) - b0
@@ -95,10 +129,23 @@ class ShiftedBetaGeometric(CustomerBaseModel):
             dpb = digamma(b + t_lost - 1) - digamma(a + b + t_lost) - d0b
             dsa = digamma(a) - digamma(a + b + t_cens) - d0a
             dsb = digamma(b + t_cens) - digamma(a + b + t_cens) - d0b
-            grad = np.array([(w_lost @ dpa + w_cens @ dsa) * a, (w_lost @ dpb + w_cens @ dsb) * b])
-            return -float(ll), -grad
+            g_a, g_b = w_lost @ dpa + w_cens @ dsa, w_lost @ dpb + w_cens @ dsb
+            # chain rule: dα/du = κ m (1 − m) = −dβ/du; dα/dw = α, dβ/dw = β
+            spread = a * b / (a + b)
+            return -float(ll), -np.array([(g_a - g_b) * spread, g_a * a + g_b * b])
 
-        self._maximise(objective, np.zeros(2), gradient=True, n=n)
+        share = float(lost.sum() / max(n, 1.0))
+        start = np.array([np.log(share / max(1 - share, 1e-9)), np.log(2.0)])
+        self._maximise(objective, start, gradient=True, n=n)
+        cap = float(np.log(self.MAX_CONCENTRATION))
+        if cap - 1e-6 > self._optimum[1] > np.log(1e4):
+            # a flat ridge towards no heterogeneity: if the cap is as likely, the data cannot tell the two apart,
+            # and the geometric model (at the cap) is the answer
+            found = (self._optimum.copy(), self.log_likelihood_)
+            self._maximise(objective, np.array([self._optimum[0], cap]), gradient=True, n=n)
+            if self.log_likelihood_ < found[1] - 1e-3:
+                self._maximise(objective, found[0], gradient=True, n=n)
+        self.homogeneous_ = bool(self._optimum[1] >= cap - 1e-6)
         return self
 
     # -- expressions -----------------------------------------------------------------------------------------

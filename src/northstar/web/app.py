@@ -34,6 +34,7 @@ from northstar.dashboards.service import accounts_behind
 from northstar.db.engine import session_scope
 from northstar.health.service import active_overrides, band_names, health_history
 from northstar.portfolio.service import Filters, account_health, bands, export_csv, list_portfolio, personas
+from northstar.revenue.clv import account_value
 from northstar.savedviews.service import list_views
 from northstar.store import rollup_store
 from northstar.success.service import account_plan, account_success, next_actions
@@ -44,6 +45,7 @@ from northstar.web.config import router as config_router
 from northstar.web.dashboards import dashboard_filters, describe
 from northstar.web.dashboards import router as dashboards_router
 from northstar.web.feedback import router as feedback_router
+from northstar.web.revenue import router as revenue_router
 from northstar.web.security import (
     Language,
     LoginRequired,
@@ -153,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(surveys_router)
     app.include_router(feedback_router)
     app.include_router(success_router)
+    app.include_router(revenue_router)
     app.include_router(config_router)
     app.include_router(users_router)
     base_openapi = app.openapi
@@ -328,6 +331,7 @@ def create_app(settings: Settings) -> FastAPI:
             health=account_health(settings, session, account.id),
             success=account_success(settings, session, account.id),
             next_actions=next_actions(settings, session, account.id, today),
+            value=account_value(settings, account.id, today),
             plan=account_plan(settings, session, account.id, today),
             channels=[c.value for c in LOGGABLE],
             can_edit=can(user, Permission.EDIT_ACCOUNTS),

@@ -1,8 +1,8 @@
-"""The success configuration, edited in the app by CS operations (``/admin/config/<name>``): personas, success
-maps, vehicles, playbooks, ROI models and expansion signals. Each is its YAML file (``northstar.configfiles``):
-the text is checked before saving (errors name the place, and nothing changes), the version it replaces is kept
-in its history, and the worker applies it at its next refresh. The playbooks page also runs a dry run (what
-would fire now) and shows the audit log of recent firings."""
+"""The success configuration, edited in the app by CS operations (``/admin/config/<name>``): personas, success maps,
+vehicles, playbooks, ROI models, expansion signals and lifetime value. Each is its YAML file
+(``northstar.configfiles``): the text is checked before saving (errors name the place, and nothing changes), the
+version it replaces is kept in its history, and the worker applies it at its next refresh. The playbooks page also
+runs a dry run (what would fire now) and shows the audit log of recent firings."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ router = APIRouter(include_in_schema=False)
 def editable() -> dict[str, tuple[ConfigFile[Any], str, str]]:
     """name -> (file, title, the page of docs that describes it)."""
     from northstar.playbooks.definitions import FILE as PLAYBOOKS
+    from northstar.revenue.clv import FILE as CLV
     from northstar.success.expansion import FILE as EXPANSION
     from northstar.success.maps import FILE as MAPS
     from northstar.success.personas import FILE as PERSONAS
@@ -39,6 +40,7 @@ def editable() -> dict[str, tuple[ConfigFile[Any], str, str]]:
         "playbooks": (PLAYBOOKS, i18n.N_("Playbooks"), "docs/playbooks.md"),
         "roi": (ROI, i18n.N_("ROI models"), "docs/success.md"),
         "expansion": (EXPANSION, i18n.N_("Expansion signals"), "docs/success.md"),
+        "clv": (CLV, i18n.N_("Lifetime value"), "docs/clv.md"),
     }
 
 

@@ -11,6 +11,11 @@ LABELS = {
     "red": N_("red"),
     "yellow": N_("yellow"),
     "green": N_("green"),
+    # billing periods
+    "monthly": N_("monthly"),
+    "quarterly": N_("quarterly"),
+    "semiannual": N_("semiannual"),
+    "annual": N_("annual"),
     # channels
     "email": N_("e-mail"),
     "call": N_("call"),
