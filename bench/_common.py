@@ -86,7 +86,9 @@ def compare_sizes(script: str, doc: str, measure: Callable[[Path, int, bool], di
     results = {}
     for n in (args.baseline, args.accounts):
         cmd = [sys.executable, script, "--one", str(n), "--root", str(args.root)]
-        done = subprocess.run(cmd + (["--rebuild"] if args.rebuild else []), capture_output=True, text=True, check=True)
+        done = subprocess.run(cmd + (["--rebuild"] if args.rebuild else []), capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"{script} --one {n} failed:\n{done.stderr}")
         results[n] = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"code: {revision()}")
     small, big = results[args.baseline], results[args.accounts]

@@ -1036,10 +1036,10 @@ class DemoBuilder:
                 dropped = bool(rng.random() < drop) if len(days) > 1 else False
                 if dropped:
                     break
-                nxt = days[-1] + timedelta(days=float(rng.exponential(1 / lam)))
-                if nxt >= stop:
+                wait = float(rng.exponential(1 / lam))  # days; a very slow buyer's can pass any calendar's end
+                if wait >= (stop - days[-1]).days:
                     break
-                days.append(nxt)
+                days.append(days[-1] + timedelta(days=wait))
             for when in days:
                 amount = round(float(rng.gamma(sv["p"], 1 / nu)), 2)
                 iid = self.next_id("invoices")
