@@ -43,7 +43,7 @@ class GammaGamma(CustomerBaseModel):
         if np.any(z[keep] <= 0):
             raise ValueError("monetary_value must be positive for customers with repeat transactions")
         (x, z), w = compress(x[keep], z[keep])
-        if len(x) < 3:
+        if w.sum() < 3:
             raise ValueError("Gamma-Gamma needs at least three customers with repeat transactions")
         n = float(w.sum())
         log_x, log_z, xz = np.log(x), np.log(z), x * z

@@ -1,20 +1,25 @@
 """Customer lifetime value per account: the subscription's value from a retention model, and one-off
 purchases' value from a model of repeat buying (DESIGN.md section 3; docs/clv.md).
 
-**Contractual (subscriptions).** Each account's first paying spell (``metrics.survival.first_spells``) gives
-its lifetime in billing periods (months for monthly plans, years for annual ones): *periods paid*, and
-whether it has left. A shifted-beta-geometric model (``models.ShiftedBetaGeometric``) is fitted per billing
-period and segment (``segment_by``); a group with fewer than ``min_customers`` accounts, or fewer than 5 that
-left, uses its billing period's model. For an account paying now that has paid ``n`` periods:
+**Contractual (subscriptions).** Each account's first paying spell (``metrics.survival.spells``) gives its
+lifetime in billing periods (months for monthly plans, years for annual ones): *periods paid*, whether it has
+left, and the renewals it had made before the records began (left truncation). A shifted-beta-geometric model
+(``models.ShiftedBetaGeometric``) is fitted per billing period and segment (``segment_by``). A billing period
+needs ``min_customers`` accounts and ``MIN_LOST`` that left; a segment below those uses its billing period's.
 
-* the chance it renews at its next renewal is the model's ``r_n = (β+n−1)/(α+β+n−1)`` (zero when all its
-  terms in force are cancelled: notice given; only for a forecast made today, as a term's status is what is
-  known now);
+The accounts paying on ``as_of`` (a term starting that day counts) are valued *contract by contract*: each
+term in force on its own renewal calendar and MRR, with the tenure of the account's current spell. For a
+contract that has paid ``n`` periods:
+
+* the chance it renews at its next renewal is the model's ``r_n = (β+n−1)/(α+β+n−1)`` (zero when the term is
+  cancelled: notice given; only for a forecast made today, as a term's status is what is known now);
 * its *residual value* is ``margin × [MRR × months left in the current period + V × DERL(d, n) / (1+d)^τ]``:
   ``V`` the payment per period (MRR × months per period), ``d`` the discount rate per period
   (``(1 + yearly)^(months/12) − 1``), ``DERL`` Fader & Hardie's (2010) discounted expected residual lifetime
   (payments still to come from the next renewal on), and ``τ`` the time to that renewal in periods.
   Expansion is not forecast: the value is at today's MRR.
+
+An account's residual value is the sum over its contracts; its renewal chance is its earliest renewal's.
 
 **Non-contractual (one-off purchases).** Invoices without a subscription (services, training, add-on packs),
 in the reporting currency, same-day invoices merged, in weeks (``models.summarise_transactions``). BG/NBD gives
@@ -36,13 +41,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 
 from northstar.config import Settings
 from northstar.configfiles import ConfigError, ConfigFile, Strict, parser
-from northstar.metrics.currency import to_reporting
+from northstar.metrics.currency import rates_on, to_reporting
 from northstar.metrics.service import load_table, terms_in_reporting
-from northstar.metrics.survival import first_spells
+from northstar.metrics.survival import spells
 from northstar.models import BetaGeoNBD, GammaGamma, ShiftedBetaGeometric, summarise_transactions
 from northstar.models.base import ConvergenceError
 
@@ -107,6 +113,8 @@ class ClvResult:
     purchasing: BetaGeoNBD | None = None
     spending: GammaGamma | None = None
     notes: list[str] = field(default_factory=list)
+    #: one row per term in force of the accounts paying now (``account_lifetimes``), valued
+    contracts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def group_of(self, billing: str, segment: str | None) -> RetentionGroup:
         return self.groups.get((billing, segment)) or self.groups[(billing, None)]
@@ -139,71 +147,123 @@ def add_months(d: date, n: int) -> date:
     return (pd.Timestamp(d) + pd.DateOffset(months=n)).date()
 
 
-def account_lifetimes(settings: Settings, as_of: date, cfg: ClvConfig) -> pd.DataFrame:
-    """Per account with a paid term before ``as_of``: its first spell, billing period, segment, periods paid,
-    whether it left, MRR now, next renewal, whether its terms are cancelled, and revenue to date."""
-    terms = terms_in_reporting(
-        settings,
-        load_table(settings, f"SELECT {', '.join(TERM_SCHEMA.names)} FROM subscriptions", TERM_SCHEMA),
-        as_of,
-    ).to_pandas()
-    terms = terms[(terms["mrr"] > 0) & (terms["start_date"] < as_of)]
+def _load_terms(settings: Settings, as_of: date) -> pd.DataFrame:
+    """Paid terms that had started by ``as_of`` (a term effective that day is known that day), MRR in the
+    reporting currency at that day's rates."""
+    table = load_table(settings, f"SELECT {', '.join(TERM_SCHEMA.names)} FROM subscriptions", TERM_SCHEMA)
+    terms = terms_in_reporting(settings, table, as_of).to_pandas()
+    terms = terms[(terms["mrr"] > 0) & (terms["start_date"] <= as_of)].copy()
+    terms["billing"] = terms["billing_period"].fillna("monthly").str.lower()
+    terms["period_months"] = terms["billing"].map(PERIOD_MONTHS).fillna(1).astype(int)
+    return terms
+
+
+def _unknown_billing(terms: pd.DataFrame) -> list[str]:
+    odd = terms.loc[~terms["billing"].isin(PERIOD_MONTHS), "billing"].value_counts()
+    return [
+        f"billing period {name!r} ({count:,} terms) is not one of {', '.join(sorted(set(PERIOD_MONTHS)))}: "
+        "valued as monthly"
+        for name, count in odd.items()
+    ]
+
+
+def _next_anniversary(start: date, months: int, as_of: date) -> date:
+    """The first renewal of a term started on ``start`` that falls on or after ``as_of`` (never ``start``)."""
+    k = max(1, whole_months(start, as_of) // months)
+    day = add_months(start, k * months)
+    while day < as_of:
+        k += 1
+        day = add_months(start, k * months)
+    return day
+
+
+def account_lifetimes(settings: Settings, as_of: date, cfg: ClvConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two frames. **Accounts** (one row per account with a paid term by ``as_of``): its first spell as the
+    retention model sees it (``fit_periods``, ``left``, ``entered``, with the billing period of its largest
+    term), whether it is paying now (``churned`` when not), its MRR, main billing period, periods paid and next
+    renewal, and revenue to date. **Contracts** (one row per term in force on ``as_of`` of the accounts paying
+    now): MRR, billing period, periods paid on the account's current spell, next renewal, cancelled."""
+    terms = _load_terms(settings, as_of)
     if terms.empty:
-        return pd.DataFrame()
-    spells = first_spells(terms, as_of).set_index("account_id")
-    since = _customer_since(settings).reindex(spells.index)
+        return pd.DataFrame(), pd.DataFrame()
+    found = spells(terms, as_of)
+    if found.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    since = _customer_since(settings)
     # tenure counts from the day the account became a customer, when that is known and earlier than its
     # first term on record (a history imported from a cut-over)
-    spells["start"] = [s if pd.isna(c) or c >= s else c for s, c in zip(spells["start"], since, strict=True)]
-    last = as_of - timedelta(days=1)
-    open_ended = terms["end_date"].isna().to_numpy()
-    reaches = np.array([e is not None and not pd.isna(e) and e >= last for e in terms["end_date"]], dtype=bool)
-    in_force = terms[(terms["start_date"] <= last).to_numpy() & (open_ended | reaches)]
-    main = terms.sort_values(["account_id", "start_date", "mrr"]).groupby("account_id").tail(1).set_index("account_id")
-    frame = spells.join(main[["billing_period"]])
-    frame["billing"] = frame["billing_period"].fillna("monthly").str.lower()
-    frame["period_months"] = frame["billing"].map(PERIOD_MONTHS).fillna(1).astype(int)
-    frame["mrr"] = in_force.groupby("account_id")["mrr"].sum().reindex(frame.index).fillna(0.0)
-    # a term's status is what is known now: notice of cancellation counts only for a forecast made today (a
-    # past day's forecast cannot know whether notice had been given by then)
-    cancelled = in_force.assign(c=in_force["status"].str.lower() == "canceled").groupby("account_id")["c"].all()
-    frame["cancelled"] = cancelled.reindex(frame.index).astype("boolean").fillna(False).astype(bool)
-    if as_of < datetime.now(UTC).date():
-        frame["cancelled"] = False
-    frame["churned"] = frame["observed"].astype(bool) | (frame["mrr"] <= 0)
-    upcoming = in_force[in_force["renewal_date"].notna()]
-    upcoming = upcoming[upcoming["renewal_date"] >= as_of].groupby("account_id")["renewal_date"].min()
+    first_spell = found["spell"] == 0
+    known = since.reindex(found["account_id"]).to_numpy()
+    found["start"] = [
+        c if first and c is not None and not pd.isna(c) and c < s else s
+        for s, c, first in zip(found["start"], known, first_spell, strict=True)
+    ]
+    frame = found[first_spell].set_index("account_id")
+    main = terms.sort_values(["account_id", "mrr", "start_date"]).groupby("account_id").tail(1).set_index("account_id")
+    frame = frame.join(main[["billing", "period_months"]])
+    frame["left"] = frame["observed"].astype(bool)
     days = (pd.to_datetime(frame["end"]) - pd.to_datetime(frame["start"])).dt.days
-    paid_months = np.array([whole_months(s, as_of) for s in frame["start"]])
-    periods = np.where(
-        frame["churned"],
+    fit_periods = np.where(
+        frame["left"],
         np.maximum(1, np.ceil(days / MEAN_MONTH_DAYS / frame["period_months"] - 0.01)),
-        paid_months // frame["period_months"] + 1,
+        np.array([whole_months(s, as_of) for s in frame["start"]]) // frame["period_months"] + 1,
     ).astype(int)
-    frame["periods"] = periods
+    frame["fit_periods"] = fit_periods
     # left truncation: renewals made before the records began (docstring of ShiftedBetaGeometric.fit_lifetimes)
     begin = cfg.records_begin or records_begin(frame)
     before = np.array([max(0, whole_months(s, begin)) if s < begin else 0 for s in frame["start"]])
-    frame["entered"] = np.minimum(before // frame["period_months"].to_numpy(), periods - 1)
-    frame["next_renewal"] = [
-        None if gone else upcoming.get(aid) or add_months(start, int(n) * pm)
-        for aid, gone, start, n, pm in zip(
-            frame.index, frame["churned"], frame["start"], frame["periods"], frame["period_months"], strict=True
-        )
+    frame["entered"] = np.minimum(before // frame["period_months"].to_numpy(), fit_periods - 1)
+
+    # the accounts paying now, each on its current spell (a reactivated account on its latest one)
+    ends = terms["end_date"]
+    in_force = terms[[e is None or pd.isna(e) or e >= as_of for e in ends]].copy()
+    current = found[~found["observed"].astype(bool)].set_index("account_id")["start"]
+    in_force = in_force[in_force["account_id"].isin(current.index)]
+    in_force["spell_start"] = in_force["account_id"].map(current)
+    in_force["periods"] = [
+        whole_months(s, as_of) // pm + 1
+        for s, pm in zip(in_force["spell_start"], in_force["period_months"], strict=True)
     ]
+    in_force["next_renewal"] = [
+        r if r is not None and not pd.isna(r) and r >= as_of else _next_anniversary(st, pm, as_of)
+        for r, st, pm in zip(in_force["renewal_date"], in_force["start_date"], in_force["period_months"], strict=True)
+    ]
+    # a term's status is what is known now: notice of cancellation counts only for a forecast made today (a
+    # past day's forecast cannot know whether notice had been given by then)
+    today = as_of >= datetime.now(UTC).date()
+    in_force["cancelled"] = (in_force["status"].str.lower() == "canceled") & today
+    contracts = in_force[
+        ["account_id", "mrr", "billing", "period_months", "periods", "next_renewal", "cancelled"]
+    ].reset_index(drop=True)
+
+    by_account = contracts.groupby("account_id")
+    frame["mrr"] = by_account["mrr"].sum().reindex(frame.index).fillna(0.0)
+    frame["churned"] = frame["mrr"] <= 0
+    biggest = contracts.sort_values(["account_id", "mrr"]).groupby("account_id").tail(1).set_index("account_id")
+    paying = biggest.index
+    frame.loc[paying, "billing"] = biggest["billing"]
+    frame.loc[paying, "period_months"] = biggest["period_months"]
+    frame["periods"] = pd.Series(biggest["periods"]).reindex(frame.index)
+    frame["next_renewal"] = by_account["next_renewal"].min().reindex(frame.index)
+    frame["cancelled"] = by_account["cancelled"].all().reindex(frame.index).astype("boolean").fillna(False)
+    frame["cancelled"] = frame["cancelled"].astype(bool)
     # revenue charged to date: each term's MRR over the months it was in force before as_of
+    last = as_of - timedelta(days=1)
     stop = pd.to_datetime(terms["end_date"].fillna(last)).clip(upper=pd.Timestamp(last))
     months_in_force = ((stop - pd.to_datetime(terms["start_date"])).dt.days + 1).clip(lower=0) / MEAN_MONTH_DAYS
     frame["revenue_to_date"] = (terms["mrr"] * months_in_force).groupby(terms["account_id"]).sum()
     attrs = _attributes(settings, cfg.segment_by)
     frame["segment"] = attrs.reindex(frame.index) if attrs is not None else None
-    return frame.drop(columns=["billing_period", "observed", "months"]).reset_index()
+    contracts["segment"] = contracts["account_id"].map(frame["segment"]) if attrs is not None else None
+    frame = frame.drop(columns=["observed", "months", "spell"]).reset_index()
+    frame.attrs["notes"] = _unknown_billing(terms)
+    return frame, contracts
 
 
 def records_begin(frame: pd.DataFrame) -> date:
     """When no ``records_begin`` is configured: the day of the first loss on record. Before it no account is
     seen leaving, so the accounts known from then on are taken to be the survivors of an earlier history."""
-    lost = frame.loc[frame["observed"].astype(bool), "end"]
+    lost = frame.loc[frame["left"], "end"]
     return min(lost) if len(lost) else min(frame["start"])
 
 
@@ -221,69 +281,100 @@ def _attributes(settings: Settings, by: str) -> pd.Series | None:
     return table.set_index("id")[by].fillna("(none)")
 
 
-def fit_retention(frame: pd.DataFrame, cfg: ClvConfig) -> dict[tuple[str, str | None], RetentionGroup]:
-    """A model per billing period, and per (billing period, segment) where the segment has enough accounts."""
+def _usable(model: ShiftedBetaGeometric) -> bool:
+    """A fit to rely on: converged, and not at the lower edge, where churn is all-or-nothing (a handful of
+    accounts can put it there)."""
+    return model.converged_ and (model.alpha_ + model.beta_) > 1e-3
+
+
+def fit_retention(
+    frame: pd.DataFrame, cfg: ClvConfig, notes: list[str] | None = None
+) -> dict[tuple[str, str | None], RetentionGroup]:
+    """A model per billing period, and per (billing period, segment) where the segment has enough accounts.
+    A billing period needs ``min_customers`` accounts and ``MIN_LOST`` losses too, else its accounts are not
+    valued (a note says why): a model of three accounts is no model."""
+    notes = notes if notes is not None else []
     groups: dict[tuple[str, str | None], RetentionGroup] = {}
     for billing, part in frame.groupby("billing", sort=True):
-        lost = int(part["churned"].sum())
-        if lost == 0:
-            continue  # nothing to learn churn from: its accounts get no retention-based value
-        pooled = ShiftedBetaGeometric().fit_lifetimes(part["periods"], part["churned"], part["entered"])
+        lost = int(part["left"].sum())
+        if lost < MIN_LOST or len(part) < cfg.min_customers:
+            notes.append(
+                f"{billing} plans: {len(part):,} accounts of which {lost:,} left; a retention model needs "
+                f"{cfg.min_customers} accounts and {MIN_LOST} that left, so they are not valued yet"
+            )
+            continue
+        try:
+            pooled = ShiftedBetaGeometric().fit_lifetimes(part["fit_periods"], part["left"], part["entered"])
+        except (ConvergenceError, ValueError) as exc:
+            notes.append(f"{billing} plans: the retention model could not be fitted ({exc})")
+            continue
+        if not _usable(pooled):
+            notes.append(f"{billing} plans: the retention model did not converge; they are not valued")
+            continue
         groups[(str(billing), None)] = RetentionGroup(str(billing), None, pooled, len(part), lost)
         if cfg.segment_by == "none":
             continue
         for segment, seg_part in part.groupby("segment", sort=True):
-            seg_lost = int(seg_part["churned"].sum())
-            if len(seg_part) < cfg.min_customers or seg_lost < MIN_LOST:
-                groups[(str(billing), str(segment))] = RetentionGroup(
-                    str(billing), str(segment), pooled, len(seg_part), seg_lost, pooled=True
-                )
-                continue
-            try:
-                model = ShiftedBetaGeometric().fit_lifetimes(
-                    seg_part["periods"], seg_part["churned"], seg_part["entered"]
-                )
-            except ConvergenceError:
-                model, flag = pooled, True
-            else:
-                flag = False
+            seg_lost = int(seg_part["left"].sum())
+            model, flag = pooled, True
+            if len(seg_part) >= cfg.min_customers and seg_lost >= MIN_LOST:
+                try:
+                    fitted = ShiftedBetaGeometric().fit_lifetimes(
+                        seg_part["fit_periods"], seg_part["left"], seg_part["entered"]
+                    )
+                except (ConvergenceError, ValueError):
+                    fitted = None
+                if fitted is not None and _usable(fitted):
+                    model, flag = fitted, False
             groups[(str(billing), str(segment))] = RetentionGroup(
                 str(billing), str(segment), model, len(seg_part), seg_lost, pooled=flag
             )
     return groups
 
 
-def contractual_values(frame: pd.DataFrame, result: ClvResult) -> pd.DataFrame:
-    """Renewal probability, discounted residual renewals and residual value for the accounts paying now,
-    computed per retention group over its accounts at once."""
+def contractual_values(frame: pd.DataFrame, contracts: pd.DataFrame, result: ClvResult) -> pd.DataFrame:
+    """Per contract (a term in force) of the accounts paying now: the chance it renews at its next renewal,
+    its discounted residual renewals and its residual value, computed per retention group at once; summed to
+    the account (its renewal chance is its earliest renewal's)."""
     cfg, as_of = result.config, result.as_of
     out = frame.copy()
-    for col in ("renewal_probability", "derl", "expected_renewals", "residual_subscription"):
+    cols = ("renewal_probability", "derl", "expected_renewals", "residual_subscription")
+    for col in cols:
         out[col] = np.nan
-    paying = out[~out["churned"]]
-    segments = paying["segment"] if cfg.segment_by != "none" else pd.Series(None, index=paying.index)
-    keys = pd.Series(list(zip(paying["billing"], segments, strict=True)), index=paying.index)
+        contracts[col] = np.nan
+    if contracts.empty:
+        return out
+    segments = contracts["segment"] if cfg.segment_by != "none" else pd.Series(None, index=contracts.index)
+    keys = pd.Series(list(zip(contracts["billing"], segments, strict=True)), index=contracts.index)
     for key, idx in keys.groupby(keys).groups.items():
         group = result.groups.get(key) or result.groups.get((key[0], None))
         if group is None:
-            continue  # a billing period with no loss yet: not estimated (a note says so)
-        rows = out.loc[idx]
+            continue  # a billing period without a model: not valued (a note says why)
+        rows = contracts.loc[idx]
         pm, m = group.months, group.model
         d = cfg.period_rate(pm)
         n = rows["periods"].to_numpy()
         to_renewal = np.array([max(0, (r - as_of).days) for r in rows["next_renewal"]]) / MEAN_MONTH_DAYS
         cancelled = rows["cancelled"].to_numpy()
-        p = np.where(cancelled, 0.0, m.retention_rate(n))
         derl = np.where(cancelled, 0.0, m.derl(d, n))
         a, b = m.alpha_, m.beta_
-        renewals = np.where(cancelled, 0.0, (b + n - 1) / (a - 1) if a > 1 else np.inf)
         mrr = rows["mrr"].to_numpy()
-        value = cfg.gross_margin * (mrr * to_renewal + mrr * pm * derl / (1 + d) ** (to_renewal / pm))
-        out.loc[idx, "renewal_probability"] = p
-        out.loc[idx, "derl"] = derl
-        out.loc[idx, "expected_renewals"] = renewals
-        out.loc[idx, "residual_subscription"] = value
-    return out
+        contracts.loc[idx, "renewal_probability"] = np.where(cancelled, 0.0, m.retention_rate(n))
+        contracts.loc[idx, "derl"] = derl
+        contracts.loc[idx, "expected_renewals"] = np.where(cancelled, 0.0, (b + n - 1) / (a - 1) if a > 1 else np.inf)
+        contracts.loc[idx, "residual_subscription"] = cfg.gross_margin * (
+            mrr * to_renewal + mrr * pm * derl / (1 + d) ** (to_renewal / pm)
+        )
+    valued = contracts[contracts["residual_subscription"].notna()]
+    if valued.empty:
+        return out
+    first = valued.sort_values(["account_id", "next_renewal"]).groupby("account_id").head(1).set_index("account_id")
+    main = valued.sort_values(["account_id", "mrr"]).groupby("account_id").tail(1).set_index("account_id")
+    out = out.set_index("account_id")
+    out.loc[first.index, "renewal_probability"] = first["renewal_probability"]
+    out.loc[main.index, ["derl", "expected_renewals"]] = main[["derl", "expected_renewals"]]
+    out.loc[main.index, "residual_subscription"] = valued.groupby("account_id")["residual_subscription"].sum()
+    return out.reset_index()
 
 
 INVOICE_SCHEMA = pa.schema(
@@ -291,14 +382,25 @@ INVOICE_SCHEMA = pa.schema(
 )
 
 
-def one_off_purchases(settings: Settings, as_of: date) -> pd.DataFrame:
-    """Invoices without a subscription issued before ``as_of``, not void, in the reporting currency."""
+def one_off_purchases(settings: Settings, as_of: date, notes: list[str] | None = None) -> pd.DataFrame:
+    """Invoices without a subscription issued before ``as_of``, not void, in the reporting currency. Invoices in
+    a currency without an exchange rate are left out, with a note naming it (they cannot be added up)."""
     table = load_table(
         settings,
         "SELECT account_id, amount, currency, issued_on FROM invoices "
         "WHERE subscription_id IS NULL AND status != 'void' AND amount > 0",
         INVOICE_SCHEMA,
     )
+    codes = pc.utf8_upper(pc.fill_null(table.column("currency"), settings.currency))
+    known = set(rates_on(settings, as_of))
+    missing = sorted(set(codes.to_pylist()) - known)
+    if missing:
+        if notes is not None:
+            notes.append(
+                f"one-off purchases in {', '.join(missing)} are left out: no exchange rate to {settings.currency} "
+                "on or before this day (northstar import rates FILE)"
+            )
+        table = table.filter(pc.is_in(codes, value_set=pa.array(sorted(known))))
     amounts = to_reporting(settings, table.column("amount"), table.column("currency"), as_of, "invoices")
     frame = table.set_column(1, "amount", amounts).drop(["currency"]).to_pandas()
     return frame[frame["issued_on"] < as_of]
@@ -308,7 +410,7 @@ def purchasing_values(settings: Settings, result: ClvResult) -> pd.DataFrame | N
     """BG/NBD and Gamma-Gamma on one-off purchases: per buyer, chance of still buying, expected purchases
     and spend in the next 12 months, and the discounted residual value over the horizon."""
     cfg, as_of = result.config, result.as_of
-    tx = one_off_purchases(settings, as_of)
+    tx = one_off_purchases(settings, as_of, result.notes)
     if tx.empty:
         result.notes.append("no one-off purchases: only subscriptions are valued")
         return None
@@ -324,8 +426,13 @@ def purchasing_values(settings: Settings, result: ClvResult) -> pd.DataFrame | N
     try:
         buying = BetaGeoNBD().fit(rfm["frequency"], rfm["recency"], rfm["T"])
         spending = GammaGamma().fit(rfm["frequency"], rfm["monetary_value"])
-    except ConvergenceError as exc:
-        result.notes.append(f"one-off purchases: {exc}")
+    except (ConvergenceError, ValueError) as exc:
+        result.notes.append(f"one-off purchases: their models could not be fitted ({exc}); they are not valued")
+        return None
+    if not (buying.converged_ and spending.converged_):
+        # e.g. one fixed price for every purchase: the spend model has nothing to learn
+        which = "the purchase model (BG/NBD)" if not buying.converged_ else "the spend model (Gamma-Gamma)"
+        result.notes.append(f"one-off purchases: {which} did not converge; they are not valued")
         return None
     result.purchasing, result.spending = buying, spending
     x, t_x, big_t = rfm["frequency"], rfm["recency"], rfm["T"]
@@ -361,15 +468,15 @@ def compute(settings: Settings, as_of: date, cfg: ClvConfig | None = None) -> Cl
     """The lifetime values of every account as of ``as_of`` (see the module's docstring), with the
     configuration in force unless ``cfg`` is given."""
     cfg = cfg or load_config(settings)
-    frame = account_lifetimes(settings, as_of, cfg)
+    frame, contracts = account_lifetimes(settings, as_of, cfg)
     result = ClvResult(as_of, cfg, pd.DataFrame(), {})
     if frame.empty:
         result.notes.append("no paid subscription before this day: nothing to value")
         return result
-    result.groups = fit_retention(frame, cfg)
-    for billing in sorted(set(frame["billing"]) - {b for b, _ in result.groups}):
-        result.notes.append(f"{billing} plans: no account has left yet, so their retention cannot be estimated")
-    accounts = contractual_values(frame, result)
+    result.notes.extend(frame.attrs.get("notes", []))
+    result.groups = fit_retention(frame, cfg, result.notes)
+    accounts = contractual_values(frame, contracts, result)
+    result.contracts = contracts
     services = purchasing_values(settings, result)
     if services is not None:
         accounts = accounts.join(services, on="account_id")

@@ -1,19 +1,22 @@
 """Renewals and revenue of the book of business over the next quarters, with intervals, from the retention
 models and the renewal calendar (docs/clv.md).
 
-The book is the accounts paying on the forecast day, at the MRR they pay that day: new business, expansion
-and contraction are not forecast, so the figures answer "what will the customers we have now still pay us".
+The book is the accounts paying on the forecast day, contract by contract (``ClvResult.contracts``: each term
+in force), at the MRR they pay that day: new business, expansion and contraction are not forecast, so the
+figures answer "what will the customers we have now still pay us".
 
-Each account renews on its calendar (its next renewal date, then every billing period). Its renewals are
+Each contract renews on its calendar (its next renewal date, then every billing period). Its renewals are
 simulated from its retention model (``northstar.revenue.clv``): in each draw the model's parameters are drawn
 from their estimate's sampling distribution (``CustomerBaseModel.draw_params``: the fit's own uncertainty),
-and the renewal at which the account leaves from the model's predictive distribution for an account that has
+and the renewal at which the contract ends from the model's predictive distribution for a contract that has
 renewed ``n − 1`` times: its churn probability is ``Beta(α, β + n − 1)`` (the posterior), and integrated over
 it, it survives its next k renewals with chance ``S'(k) = Π_{j=1..k} (β+n+j−2)/(α+β+n+j−2)``. That is drawn
 by inversion (a uniform U; it leaves at the first renewal k with ``S'(k) < U``), over the renewals that fall
 in the forecast's window only: the same distribution as a beta draw followed by a geometric one, at a fifth
-of the cost. Accounts whose terms are cancelled leave at their next renewal. An account is paying on a day
-when fewer of its renewals have fallen due by that day than the one at which it leaves.
+of the cost. The contracts of one account share its uniform draw: an account that is leaving leaves each of
+its product lines at the same point of its own calendar. Cancelled contracts end at their next renewal. A
+contract is paying on a day when fewer of its renewals have fallen due by that day than the one at which it
+ends; an account, while any of its contracts is.
 
 Per quarter: the contracts (billing periods of 3 months or more) due for renewal and their ARR, the ARR
 renewed, the MRR in force at the quarter's end, the revenue of the quarter (MRR in force on the 15th of each
@@ -23,6 +26,7 @@ interval).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -70,66 +74,83 @@ def _due_by(next_renewal: np.ndarray, period_months: np.ndarray, day: date) -> n
     return np.where(months < 0, 0, latest - (same_month & ~reached))
 
 
-def forecast(result: ClvResult, quarters: int = 4, draws: int = DRAWS, seed: int = 0) -> pd.DataFrame:
-    """One row per quarter (see the module's docstring); empty when no account can be forecast."""
-    acc = result.accounts
-    if acc.empty:
+def forecast(
+    result: ClvResult,
+    quarters: int = 4,
+    draws: int = DRAWS,
+    seed: int = 0,
+    accounts: Collection[int] | None = None,
+) -> pd.DataFrame:
+    """One row per quarter (see the module's docstring); empty when no account can be forecast. ``accounts``:
+    only these accounts' contracts (a CSM's own book)."""
+    book = result.contracts
+    if book.empty or "renewal_probability" not in book:
         return pd.DataFrame()
-    book = acc[~acc["churned"] & acc["renewal_probability"].notna()].reset_index(drop=True)
-    bounds = quarter_bounds(result.as_of, quarters)
+    book = book[book["renewal_probability"].notna()]
+    if accounts is not None:
+        book = book[book["account_id"].isin(list(accounts))]
     if book.empty:
         return pd.DataFrame()
-    # accounts in the order of how many renewals fall due in the window (annual contracts: one or two; monthly
-    # plans: twelve or more), so that each chunk below draws only as many renewals as its accounts have
-    due_in_window = _due_by(book["next_renewal"].to_numpy(), book["period_months"].to_numpy(), bounds[-1][1])
-    order = np.argsort(due_in_window, kind="stable")
-    book, due_in_window = book.iloc[order].reset_index(drop=True), due_in_window[order]
+    bounds = quarter_bounds(result.as_of, quarters)
+    # Accounts in the order of how many renewals fall due in the window (annual contracts: one or two; monthly
+    # plans: twelve or more), so that each chunk below draws only as many renewals as its accounts have; each
+    # account's contracts (its product lines, each on its own calendar) next to each other.
+    due = _due_by(book["next_renewal"].to_numpy(), book["period_months"].to_numpy(), bounds[-1][1])
+    most = pd.Series(due, index=book.index).groupby(book["account_id"]).transform("max").to_numpy()
+    book = book.assign(_most=most).sort_values(["_most", "account_id"], kind="stable").reset_index(drop=True)
+    owner = book["account_id"].to_numpy()
+    position = np.cumsum(np.r_[0, owner[1:] != owner[:-1]])  # the account's index, in order
+    n_accounts = int(position[-1]) + 1
     rng = np.random.default_rng(seed)
     segment_key = book["segment"] if result.config.segment_by != "none" else pd.Series([None] * len(book))
-    # the parameters of every group, drawn once per draw and shared by its accounts
     keys = list(zip(book["billing"], segment_key, strict=True))
     groups = {k: result.group_of(*k) for k in dict.fromkeys(keys)}
-    # (group, draw, parameter): each group's parameters drawn once per draw and shared by its accounts
+    # (group, draw, parameter): each group's parameters drawn once per draw and shared by its contracts
     params = np.stack([g.model.draw_params(draws, rng) for g in groups.values()])
-    position = {k: i for i, k in enumerate(groups)}
-    group_of = np.array([position[k] for k in keys])
+    index = {k: i for i, k in enumerate(groups)}
+    group_of = np.array([index[k] for k in keys])
     n = book["periods"].to_numpy()[:, None]
     mrr = book["mrr"].to_numpy()
     pm = book["period_months"].to_numpy()
     nxt = book["next_renewal"].to_numpy()
     cancelled = book["cancelled"].to_numpy()
+    most = book["_most"].to_numpy()
     contract = pm >= 3
     months = [
         [day for k in range(3) if s <= (day := add_months(s.replace(day=1), k).replace(day=15)) <= e] for s, e in bounds
     ]
     sums = {name: np.zeros((len(bounds), draws)) for name in ("due", "arr_due", "arr_renewed", "mrr", "accounts")}
     revenue = np.zeros((len(bounds), draws))
-    for lo in range(0, len(book), CHUNK):
-        hi = min(lo + CHUNK, len(book))
-        drawn = params[group_of[lo:hi]]  # (accounts, draws, 2), a chunk at a time: memory stays bounded
+    chunk_starts = np.searchsorted(position, np.arange(0, n_accounts, CHUNK))
+    for lo, hi in zip(chunk_starts, [*chunk_starts[1:], len(book)], strict=True):
+        local = position[lo:hi] - position[lo]
+        # one uniform per account and draw, shared by its contracts: an account that is leaving leaves each of
+        # its product lines at the same point of its own calendar
+        u = rng.random((int(local[-1]) + 1, draws))[local]
+        drawn = params[group_of[lo:hi]]  # (contracts, draws, 2), a chunk at a time: memory stays bounded
         a, b = drawn[:, :, 0], drawn[:, :, 1] + n[lo:hi] - 1
         del drawn
-        u = rng.random(a.shape)
         ab = a + b
         surv = np.ones_like(a)
-        leaves_at = np.ones(a.shape, dtype=np.int32)  # the renewal at which the account leaves (1: the next)
-        for k in range(1, int(due_in_window[hi - 1]) + 1):
+        leaves_at = np.ones(a.shape, dtype=np.int32)  # the renewal at which the contract ends (1: the next)
+        for k in range(1, int(most[hi - 1]) + 1):
             surv *= (b + (k - 1)) / (ab + (k - 1))
             leaves_at += surv >= u
         del a, b, ab, u, surv
         leaves_at[cancelled[lo:hi]] = 1
         m, p, r, c = mrr[lo:hi], pm[lo:hi], nxt[lo:hi], contract[lo:hi]
+        firsts = np.flatnonzero(np.r_[True, local[1:] != local[:-1]])  # each account's first contract
         for q, (start, end) in enumerate(bounds):
             before = _due_by(r, p, start - timedelta(days=1))[:, None]
             by_end = _due_by(r, p, end)[:, None]
             paying = leaves_at > by_end
             sums["mrr"][q] += m @ paying
-            sums["accounts"][q] += paying.sum(axis=0)
+            sums["accounts"][q] += np.logical_or.reduceat(paying, firsts, axis=0).sum(axis=0)
             # contract renewals falling due in the quarter (one at most, for periods of 3 months or more)
-            due = c[:, None] & (by_end > before) & (leaves_at > before)
-            sums["due"][q] += due.sum(axis=0)
-            sums["arr_due"][q] += (12 * m) @ due
-            sums["arr_renewed"][q] += (12 * m) @ (due & paying)
+            due_now = c[:, None] & (by_end > before) & (leaves_at > before)
+            sums["due"][q] += due_now.sum(axis=0)
+            sums["arr_due"][q] += (12 * m) @ due_now
+            sums["arr_renewed"][q] += (12 * m) @ (due_now & paying)
             for day in months[q]:
                 revenue[q] += m @ (leaves_at > _due_by(r, p, day)[:, None])
     tail = (1 - LEVEL) / 2
@@ -150,7 +171,7 @@ def forecast(result: ClvResult, quarters: int = 4, draws: int = DRAWS, seed: int
         row["renewal_rate_arr"] = row["arr_renewed"] / row["arr_due"] if row["arr_due"] else float("nan")
         rows.append(row)
     frame = pd.DataFrame(rows)
-    frame.attrs["book_accounts"] = len(book)
+    frame.attrs["book_accounts"] = n_accounts
     frame.attrs["book_mrr"] = float(mrr.sum())
     frame.attrs["level"] = LEVEL
     return frame
@@ -172,8 +193,9 @@ def cached(settings: Settings, as_of: date, wait: bool = True) -> pd.DataFrame |
 def actuals(terms: pd.DataFrame, result: ClvResult, bounds: list[tuple[date, date]]) -> pd.DataFrame:
     """What the forecast's book really did: per quarter, its accounts still paying at the quarter's end and
     their MRR at the forecast day's prices (``terms``: account_id, mrr, start_date, end_date)."""
-    acc = result.accounts
-    book = acc[~acc["churned"] & acc["renewal_probability"].notna()].set_index("account_id")
+    con = result.contracts
+    valued = con[con["renewal_probability"].notna()] if "renewal_probability" in con else con.iloc[:0]
+    book = valued.groupby("account_id")[["mrr"]].sum()
     paying_terms = terms[terms["mrr"] > 0]
     rows = []
     for start, end in bounds:

@@ -11,11 +11,12 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from northstar import i18n
-from northstar.auth.permissions import Permission, require
+from northstar.auth.permissions import Permission, own_accounts_only, require
 from northstar.config import Settings
+from northstar.metrics.scope import Scope
 from northstar.metrics.service import with_names
 from northstar.revenue import clv
-from northstar.revenue.forecast import cached
+from northstar.revenue.forecast import cached, forecast
 from northstar.web.charts import Series, lines_chart
 from northstar.web.security import current_user, db
 from northstar.web.templating import render
@@ -31,9 +32,14 @@ def revenue_page(request: Request, session: Session = Depends(db, scope="functio
     require(user, Permission.VIEW_DASHBOARDS)
     today = datetime.now(UTC).date()
     result = clv.values(settings, today, wait=False)
-    frame = cached(settings, today, wait=False)
+    # a CSM limited to its own accounts sees their values and their forecast only (made here: a small book)
+    own = Scope(owner=user.email).account_ids(settings) if own_accounts_only(user, settings) else None
+    if own is not None and result is not None:
+        frame = forecast(result, accounts=own, draws=400)
+    else:
+        frame = cached(settings, today, wait=False)
     _ = i18n.gettext
-    chart, top, groups = "", [], []
+    chart, top, groups, total = "", [], [], 0.0
     if frame is not None and not frame.empty:
         start = [(i18n.day(today), frame.attrs["book_mrr"])]
         points = start + [(row.quarter, row.mrr_end) for row in frame.itertuples()]
@@ -45,8 +51,11 @@ def revenue_page(request: Request, session: Session = Depends(db, scope="functio
             zero=False,
         )
     if result is not None and not result.accounts.empty:
-        paying = result.accounts[~result.accounts["churned"]].head(TOP)
-        top = with_names(settings, paying, sort=False).to_dict("records")
+        paying = result.accounts[~result.accounts["churned"]]
+        if own is not None:
+            paying = paying[paying["account_id"].isin(list(own))]
+        top = with_names(settings, paying.head(TOP), sort=False).to_dict("records")
+        total = float(paying["residual_value"].sum())
         groups = sorted(result.groups.values(), key=lambda g: (g.billing, g.segment or ""))
     return render(
         request,
@@ -57,7 +66,5 @@ def revenue_page(request: Request, session: Session = Depends(db, scope="functio
         chart=chart,
         top=top,
         groups=groups,
-        total=float(result.accounts.loc[~result.accounts["churned"], "residual_value"].sum())
-        if result is not None and not result.accounts.empty
-        else 0.0,
+        total=total,
     )
