@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from northstar.cli.days import as_of_day
 
 clv_app = typer.Typer(
     help="Customer lifetime value: the models, value per account, and the renewal and revenue forecast.",
@@ -21,10 +22,6 @@ AS_OF = typer.Option(None, "--as-of", help="The day to value and forecast from (
 FORMAT = typer.Option("table", "--format", help="table, csv or json.")
 
 
-def _today(as_of: str | None) -> date:
-    return date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
-
-
 def _values(as_of: str | None):  # noqa: ANN202
     from northstar.cli.config import load
     from northstar.revenue import clv
@@ -33,7 +30,7 @@ def _values(as_of: str | None):  # noqa: ANN202
     settings = open_settings()
     load(clv.FILE, settings)  # a broken clv.yaml is reported with its place, before any work
     with console.status("fitting the retention and purchase models"):
-        result = clv.values(settings, _today(as_of))
+        result = clv.values(settings, as_of_day(as_of))
     for note in result.notes:
         err.print(f"[yellow]{note}[/yellow]")
     return settings, result

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from northstar.cli.days import as_of_day
 
 vehicles_app = typer.Typer(
     help="Success vehicles: programs, enrolments, measured effects, next best action and P&L.", no_args_is_help=True
@@ -15,10 +16,6 @@ vehicles_app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 FORMAT = typer.Option("table", "--format", help="table or json.")
-
-
-def _today(as_of: str | None) -> date:
-    return date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
 
 
 def _config(settings):  # noqa: ANN001, ANN202
@@ -110,7 +107,7 @@ def effect_cmd(
         console.status("Estimating (a bootstrap per vehicle and outcome)..."),
         session_scope(settings.database_url) as s,
     ):
-        reports = measure(settings, s, _today(as_of), only=vehicle, boot=boot)
+        reports = measure(settings, s, as_of_day(as_of), only=vehicle, boot=boot)
     if fmt == "json":
         print(json.dumps([r.as_dict() for r in reports], indent=2, default=str))
         return
@@ -166,7 +163,7 @@ def next_cmd(
 
     settings = open_settings()
     config = _config(settings)
-    reports = measured(settings, _today(as_of))
+    reports = measured(settings, as_of_day(as_of))
     with session_scope(settings.database_url) as s:
         found = _account(s, account)
         status = s.get(SuccessStatus, found.id)
@@ -205,7 +202,7 @@ def enrol_cmd(
         raise typer.Exit(1)
     with session_scope(settings.database_url) as s:
         found = _account(s, account)
-        row, created = enrol(s, found.id, v, _today(on), "cli")
+        row, created = enrol(s, found.id, v, as_of_day(on), "cli")
         console.print(
             f"{found.name} enrolled in {v.name} on {row.enrolled_on}."
             if created
@@ -229,7 +226,7 @@ def pnl_cmd(
 
     settings = open_settings()
     config = _config(settings)
-    day = _today(as_of)
+    day = as_of_day(as_of)
     with console.status("Estimating the effects..."):
         reports = measured(settings, day)
     with session_scope(settings.database_url) as s:

@@ -14,6 +14,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+#: Days in the mean Gregorian month: durations in months.
+MEAN_MONTH_DAYS = 30.4375
+
 
 class KaplanMeier:
     """``fit(durations, observed)`` → ``survival_function_``, ``confidence_interval_``, ``median_``."""
@@ -104,7 +107,7 @@ def spells(terms: pd.DataFrame, as_of: pd.Timestamp | object) -> pd.DataFrame:
             "spell": per["spell"].to_numpy(),
             "start": per["start"].dt.date.to_numpy(),
             "end": stop.dt.date.to_numpy(),
-            "months": ((stop - per["start"]).dt.days / 30.4375).to_numpy(),
+            "months": ((stop - per["start"]).dt.days / MEAN_MONTH_DAYS).to_numpy(),
             "observed": observed.to_numpy(),
         }
     )[cols]

@@ -47,7 +47,6 @@ class GammaGamma(CustomerBaseModel):
             raise ValueError("Gamma-Gamma needs at least three customers with repeat transactions")
         n = float(w.sum())
         log_x, log_z, xz = np.log(x), np.log(z), x * z
-        const = w @ (x * 0 + 0)  # keeps the value's scale free of terms without parameters
 
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             p, q, g = np.exp(theta)
@@ -66,7 +65,7 @@ class GammaGamma(CustomerBaseModel):
             d_p = w @ (x * (dpq - digamma(px) + log_x + log_z - log_gxz))
             d_q = w @ (dpq - digamma(q) + np.log(g) - log_gxz)
             d_g = w @ (q / g - (px + q) / (g + xz))
-            return -float(ll + const), -np.array([d_p * p, d_q * q, d_g * g])
+            return -float(ll), -np.array([d_p * p, d_q * q, d_g * g])
 
         start = np.log([1.0, 1.0, float(np.average(z, weights=w))])
         self._maximise(objective, start, gradient=True, n=n)

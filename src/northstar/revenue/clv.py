@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,13 +49,12 @@ from northstar.config import Settings
 from northstar.configfiles import ConfigError, ConfigFile, Strict, parser
 from northstar.metrics.currency import rates_on, to_reporting
 from northstar.metrics.service import load_table, terms_in_reporting
-from northstar.metrics.survival import spells
+from northstar.metrics.survival import MEAN_MONTH_DAYS, spells
 from northstar.models import BetaGeoNBD, GammaGamma, ShiftedBetaGeometric, summarise_transactions
 from northstar.models.base import ConvergenceError
 
 #: Months per billing period; an unknown billing period counts as monthly.
 PERIOD_MONTHS = {"monthly": 1, "month": 1, "quarterly": 3, "quarter": 3, "semiannual": 6, "annual": 12, "yearly": 12}
-MEAN_MONTH_DAYS = 30.4375
 #: Below this many accounts that left, a group's churn probability is not estimated on its own.
 MIN_LOST = 5
 
@@ -82,7 +82,7 @@ def _parse(data: Any, source: str = "clv.yaml") -> ClvConfig:
     return parser(ClvConfig, ClvError)(data or {}, source)
 
 
-FILE = ConfigFile("clv", _parse, __import__("pathlib").Path(__file__).with_name("default_clv.yaml"), ClvError)
+FILE = ConfigFile("clv", _parse, Path(__file__).with_name("default_clv.yaml"), ClvError)
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,11 @@ class ClvResult:
     #: one row per term in force of the accounts paying now (``account_lifetimes``), valued
     contracts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def group_of(self, billing: str, segment: str | None) -> RetentionGroup:
-        return self.groups.get((billing, segment)) or self.groups[(billing, None)]
+    def group_of(self, billing: str, segment: str | None) -> RetentionGroup | None:
+        """The model a contract of this billing period and segment uses: its segment's, else its billing
+        period's; None when its billing period has none."""
+        key = (billing, None if self.config.segment_by == "none" else segment)
+        return self.groups.get(key) or self.groups.get((billing, None))
 
 
 TERM_SCHEMA = pa.schema(
@@ -189,7 +192,8 @@ def account_lifetimes(settings: Settings, as_of: date, cfg: ClvConfig) -> tuple[
     found = spells(terms, as_of)
     if found.empty:
         return pd.DataFrame(), pd.DataFrame()
-    since = _customer_since(settings)
+    fields = _account_fields(settings, cfg.segment_by)
+    since = fields["customer_since"]
     # tenure counts from the day the account became a customer, when that is known and earlier than its
     # first term on record (a history imported from a cut-over)
     first_spell = found["spell"] == 0
@@ -252,9 +256,8 @@ def account_lifetimes(settings: Settings, as_of: date, cfg: ClvConfig) -> tuple[
     stop = pd.to_datetime(terms["end_date"].fillna(last)).clip(upper=pd.Timestamp(last))
     months_in_force = ((stop - pd.to_datetime(terms["start_date"])).dt.days + 1).clip(lower=0) / MEAN_MONTH_DAYS
     frame["revenue_to_date"] = (terms["mrr"] * months_in_force).groupby(terms["account_id"]).sum()
-    attrs = _attributes(settings, cfg.segment_by)
-    frame["segment"] = attrs.reindex(frame.index) if attrs is not None else None
-    contracts["segment"] = contracts["account_id"].map(frame["segment"]) if attrs is not None else None
+    frame["segment"] = fields["group"].reindex(frame.index)
+    contracts["segment"] = contracts["account_id"].map(frame["segment"])
     frame = frame.drop(columns=["observed", "months", "spell"]).reset_index()
     frame.attrs["notes"] = _unknown_billing(terms)
     return frame, contracts
@@ -267,18 +270,15 @@ def records_begin(frame: pd.DataFrame) -> date:
     return min(lost) if len(lost) else min(frame["start"])
 
 
-def _customer_since(settings: Settings) -> pd.Series:
-    schema = pa.schema([("id", pa.int64()), ("customer_since", pa.date32())])
-    table = load_table(settings, "SELECT id, customer_since FROM accounts", schema).to_pandas()
-    return table.set_index("id")["customer_since"]
-
-
-def _attributes(settings: Settings, by: str) -> pd.Series | None:
-    if by == "none":
-        return None
-    schema = pa.schema([("id", pa.int64()), (by, pa.string())])
-    table = load_table(settings, f"SELECT id, {by} FROM accounts", schema).to_pandas()
-    return table.set_index("id")[by].fillna("(none)")
+def _account_fields(settings: Settings, by: str) -> pd.DataFrame:
+    """Per account (by id): ``customer_since``, and ``group`` (the ``segment_by`` field, "(none)" when empty;
+    None with ``segment_by: none``), in one read."""
+    column = "NULL" if by == "none" else by
+    schema = pa.schema([("id", pa.int64()), ("customer_since", pa.date32()), ("group", pa.string())])
+    table = load_table(settings, f"SELECT id, customer_since, {column} AS grp FROM accounts", schema).to_pandas()
+    table = table.set_index("id")
+    table["group"] = None if by == "none" else table["group"].fillna("(none)")
+    return table
 
 
 def _usable(model: ShiftedBetaGeometric) -> bool:
@@ -344,10 +344,9 @@ def contractual_values(frame: pd.DataFrame, contracts: pd.DataFrame, result: Clv
         contracts[col] = np.nan
     if contracts.empty:
         return out
-    segments = contracts["segment"] if cfg.segment_by != "none" else pd.Series(None, index=contracts.index)
-    keys = pd.Series(list(zip(contracts["billing"], segments, strict=True)), index=contracts.index)
+    keys = pd.Series(list(zip(contracts["billing"], contracts["segment"], strict=True)), index=contracts.index)
     for key, idx in keys.groupby(keys).groups.items():
-        group = result.groups.get(key) or result.groups.get((key[0], None))
+        group = result.group_of(*key)
         if group is None:
             continue  # a billing period without a model: not valued (a note says why)
         rows = contracts.loc[idx]
@@ -518,7 +517,6 @@ def account_value(settings: Settings, account_id: int, as_of: date) -> dict[str,
         return {"state": "none"}
     row = rows.iloc[0].to_dict()
     row["state"] = "left" if row["churned"] else "paying"
-    segment = None if result.config.segment_by == "none" else row.get("segment")
-    row["group"] = result.groups.get((row["billing"], segment)) or result.groups.get((row["billing"], None))
+    row["group"] = result.group_of(row["billing"], row.get("segment"))
     row["discount_rate"] = result.config.discount_rate
     return row

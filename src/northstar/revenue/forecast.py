@@ -31,10 +31,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from northstar.config import Settings
-from northstar.metrics.service import load_table
+from northstar.metrics.revenue import SUBSCRIPTION_SCHEMA
+from northstar.metrics.service import load_terms
 from northstar.revenue.clv import ClvResult, add_months
 
 DRAWS = 1000
@@ -102,8 +102,7 @@ def forecast(
     position = np.cumsum(np.r_[0, owner[1:] != owner[:-1]])  # the account's index, in order
     n_accounts = int(position[-1]) + 1
     rng = np.random.default_rng(seed)
-    segment_key = book["segment"] if result.config.segment_by != "none" else pd.Series([None] * len(book))
-    keys = list(zip(book["billing"], segment_key, strict=True))
+    keys = list(zip(book["billing"], book["segment"], strict=True))
     groups = {k: result.group_of(*k) for k in dict.fromkeys(keys)}
     # (group, draw, parameter): each group's parameters drawn once per draw and shared by its contracts
     params = np.stack([g.model.draw_params(draws, rng) for g in groups.values()])
@@ -218,11 +217,8 @@ def backtest(settings: Settings, result: ClvResult, quarters: int = 4) -> tuple[
     frame = forecast(result, quarters=quarters)
     if frame.empty:
         return frame, pd.DataFrame()
-    schema = pa.schema(
-        [("account_id", pa.int64()), ("mrr", pa.float64()), ("start_date", pa.date32()), ("end_date", pa.date32())]
-    )
-    terms = load_table(settings, "SELECT account_id, mrr, start_date, end_date FROM subscriptions", schema)
-    actual = actuals(terms.to_pandas(), result, list(zip(frame["start"], frame["end"], strict=True)))
+    terms = load_terms(settings, SUBSCRIPTION_SCHEMA, result.as_of).to_pandas()
+    actual = actuals(terms, result, list(zip(frame["start"], frame["end"], strict=True)))
     today = datetime.now(UTC).date()
     actual["complete"] = [end < today for end in frame["end"]]
     actual["inside"] = (frame["mrr_end_low"] <= actual["mrr_end"]) & (actual["mrr_end"] <= frame["mrr_end_high"])
